@@ -1,0 +1,21 @@
+import type { Dataset } from "./storage/registry";
+
+/** Secrets are not in wrangler.toml, so `wrangler types` cannot see them: declared here once. */
+export interface Secrets {
+  /** Bearer token of the admin API. Required: without it every admin route answers 503. */
+  ADMIN_TOKEN?: string;
+}
+
+export type Bindings = Env & Secrets;
+
+export interface Variables {
+  requestId: string;
+  /** The dataset a handler resolved, for the request log line. */
+  dataset?: Dataset;
+}
+
+/** The one type every route and middleware is written against. */
+export interface HonoEnv {
+  Bindings: Bindings;
+  Variables: Variables;
+}

@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import type { HonoEnv } from "../env";
+
+/**
+ * Gives every request its transaction id (echoed as `X-Request-Id`) and writes one structured log
+ * line when it ends. The line carries ids and counts only: never secrets, tokens or record contents.
+ */
+export function requestContext(): MiddlewareHandler<HonoEnv> {
+  return async function requestContextMiddleware(c, next) {
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    const started = Date.now();
+    await next();
+    c.res.headers.set("X-Request-Id", requestId);
+    const dataset = c.get("dataset");
+    console.log(
+      JSON.stringify({
+        request_id: requestId,
+        method: c.req.method,
+        route: routePath(c),
+        status: c.res.status,
+        duration_ms: Date.now() - started,
+        dataset_id: dataset?.dataset_id,
+      }),
+    );
+  };
+}

@@ -3,7 +3,12 @@ import { HTTPException } from "hono/http-exception";
 import type { HonoEnv } from "./env";
 import { ApiError, problemResponse } from "./errors";
 import { requestContext } from "./middleware/request-context";
+import { adminAuth } from "./middleware/admin-auth";
+import { clientAuth } from "./middleware/client-auth";
+import { registerAdminClients } from "./routes/admin-clients";
 import { registerAdminDatasets } from "./routes/admin-datasets";
+import { registerDataDatasets } from "./routes/data-datasets";
+import { registerOAuthToken } from "./routes/oauth-token";
 import { registerHealth } from "./routes/health";
 import { StorageError } from "./storage/errors";
 
@@ -26,7 +31,12 @@ export function newApp(): Hono<HonoEnv> {
   app.use(requestContext());
 
   registerHealth(app);
+  app.use("/admin/*", adminAuth());
   registerAdminDatasets(app);
+  registerAdminClients(app);
+  registerOAuthToken(app);
+  app.use("/data/*", clientAuth());
+  registerDataDatasets(app);
 
   app.notFound((c) => {
     return problemResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c.get("requestId"));

@@ -58,3 +58,31 @@ export async function expectProblem(res: Response, status: number): Promise<Reco
   expect(body.transaction_id).toBe(res.headers.get("X-Request-Id"));
   return body;
 }
+
+export interface TestClient {
+  client_id: string;
+  client_secret: string;
+  company_id: string;
+  dataset_ids: string[];
+}
+
+export async function createClient(company_id: string, dataset_ids: string[], name = "integration"): Promise<TestClient> {
+  const res = await admin("/admin/clients", { method: "POST", json: { company_id, name, dataset_ids } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const body = await res.json<{ data: TestClient[] }>();
+  return body.data[0]!;
+}
+
+export function basicAuth(client: { client_id: string; client_secret: string }): string {
+  return `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`;
+}
+
+export async function getToken(client: { client_id: string; client_secret: string }): Promise<string> {
+  const res = await call("/oauth/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ grant_type: "client_credentials", client_id: client.client_id, client_secret: client.client_secret }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json<{ access_token: string }>()).access_token;
+}

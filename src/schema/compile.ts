@@ -49,20 +49,33 @@ export function metaValidator(draft: Draft): Validator {
  * the innermost ones, which say what is actually wrong.
  */
 export function toSchemaErrors(units: OutputUnit[]): SchemaError[] {
-  // A `false` subschema (e.g. `additionalProperties: false`) reports "False boolean schema." right
-  // after its parent unit, which names the keyword: the two become one error at the child's path.
-  const mergedParents = new Set<number>();
+  // A `false` subschema (e.g. `additionalProperties: false`) reports "False boolean schema." after
+  // the unit of the keyword that applied it, with its *instance* location as `keywordLocation`
+  // (at the root that is "#", which would look like the parent of every unit). Each such unit is
+  // judged by, and becomes one error with, the nearest preceding non-`false` unit, at its own path.
+  const parentOf = new Map<number, number>();
+  let lastReal = -1;
   units.forEach((unit, i) => {
-    if (unit.keyword === "false" && i > 0) mergedParents.add(i - 1);
+    if (unit.keyword !== "false") lastReal = i;
+    else if (lastReal >= 0) parentOf.set(i, lastReal);
   });
+  const mergedParents = new Set(parentOf.values());
   const out: SchemaError[] = [];
+  const seen = new Set<string>();
   units.forEach((unit, i) => {
     if (mergedParents.has(i)) return;
-    const prefix = `${unit.keywordLocation}/`;
-    if (units.some((other, j) => j !== i && other.keywordLocation.startsWith(prefix))) return;
-    const source = unit.keyword === "false" && i > 0 ? units[i - 1]! : unit;
-    out.push({ path: pointer(unit.instanceLocation), keyword: source.keyword, message: source.error });
+    const source = units[parentOf.get(i) ?? i]!;
+    const prefix = `${source.keywordLocation}/`;
+    if (units.some((other, j) => j !== i && other.keyword !== "false" && other.keywordLocation.startsWith(prefix))) return;
+    const error = { path: pointer(unit.instanceLocation), keyword: source.keyword, message: source.error };
+    const key = JSON.stringify(error);
+    if (!seen.has(key)) out.push(error), seen.add(key);
   });
+  // Never turn a failed validation into an empty list: callers treat "no errors" as valid.
+  if (out.length === 0 && units.length > 0) {
+    const first = units[0]!;
+    out.push({ path: pointer(first.instanceLocation), keyword: first.keyword, message: first.error });
+  }
   return out;
 }
 

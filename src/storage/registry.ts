@@ -4,6 +4,7 @@ import type { SchemaObject } from "../schema/walk";
 import { TtlCache } from "../lib/ttl-cache";
 import { storage } from "./errors";
 import { kvKeys } from "./keys";
+import { listSuffixes } from "./kv-list";
 
 export const DATASET_FORMATS = ["json", "ndjson", "csv"] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
@@ -87,14 +88,7 @@ export class Registry {
   }
 
   async listDatasets(companyId: string): Promise<Dataset[]> {
-    const prefix = kvKeys.companyDatasetPrefix(companyId);
-    const ids: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await storage("kv.list datasets", () => this.env.CONFIG.list({ prefix, cursor }));
-      ids.push(...page.keys.map((k) => k.name.slice(prefix.length)));
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor);
+    const ids = await listSuffixes(this.env.CONFIG, kvKeys.companyDatasetPrefix(companyId));
     const datasets = await Promise.all(ids.map((id) => this.getDataset(id, { fresh: true })));
     return datasets.filter((d): d is Dataset => d !== undefined && d.company_id === companyId);
   }

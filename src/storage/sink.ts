@@ -26,6 +26,8 @@ export interface Sink {
   /** Stores one large object in parts; nothing is visible under `key` until `complete()`. */
   startMultipart(key: string, metadata: Record<string, string>): Promise<MultipartWriter>;
   get(key: string): Promise<StoredObject | undefined>;
+  /** Removes an object (no error when it does not exist). */
+  delete(key: string): Promise<void>;
   /** Up to `limit` keys under a prefix, in lexicographic order. */
   list(prefix: string, limit: number): Promise<string[]>;
 }

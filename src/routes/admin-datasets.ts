@@ -5,6 +5,7 @@ import { envelope } from "../lib/envelope";
 import { booleanQuery, isUuid, requireCompanyId, requireOneOf, requireString } from "../lib/input";
 import { readJsonObject } from "../lib/json-body";
 import { checkSchema, incompatibilities } from "../schema/register";
+import { recentSample } from "../storage/receipts";
 import { DATASET_FORMATS, Registry, type Dataset } from "../storage/registry";
 
 /** Operators' dataset & schema registry: `/admin/datasets…` of API.md. */
@@ -44,14 +45,15 @@ export function registerAdminDatasets(app: Hono<HonoEnv>): void {
     if (!force) {
       const current = await registry.getSchema(dataset.dataset_id, dataset.schema_version);
       const examples = Array.isArray(current?.schema.examples) ? current.schema.examples : [];
-      const broken = incompatibilities(
-        compiled,
-        examples.map((record, index) => ({ source: "example", index, record })),
-      );
+      const recent = await recentSample(c.env.DATA, dataset.dataset_id);
+      const broken = incompatibilities(compiled, [
+        ...examples.map((record, index) => ({ source: "example", index, record })),
+        ...recent.map((record, index) => ({ source: "recent_record", index, record })),
+      ]);
       if (broken.length > 0) {
         throw new ApiError(
           "conflict",
-          `The new schema would reject ${broken.length} registered example(s) of schema version ${dataset.schema_version}. Fix the schema, or register it anyway with ?force=true.`,
+          `The new schema would reject ${broken.length} of the registered examples and recently accepted records of schema version ${dataset.schema_version}. Fix the schema, or register it anyway with ?force=true.`,
           { extra: { incompatible: broken } },
         );
       }

@@ -21,11 +21,18 @@ export interface TokenClaims {
   iss: string;
   aud: string;
   scope: string;
+  /**
+   * Credential version: a digest of the client's secret hash at issue time. Rotating the secret
+   * changes it, so every token issued before a rotation is refused at once — exactly, not by
+   * comparing second-granular timestamps (a token issued in the same second as a rotation would
+   * otherwise survive it).
+   */
+  cv: string;
 }
 
 export const TOKEN_SCOPE = "data:read data:write";
 
-interface SigningKey {
+export interface SigningKey {
   kid: string;
   jwk: JsonWebKey & { kid: string; alg: typeof ALG };
 }
@@ -44,7 +51,7 @@ export function tokenTtlSeconds(env: Bindings): number {
 }
 
 /** The key id is derived from the key itself, so configuring a key never needs a second value. */
-async function toSigningKey(secret: string): Promise<SigningKey> {
+export async function toSigningKey(secret: string): Promise<SigningKey> {
   const kid = toHex(await sha256(encoder.encode(`data-api-kid:${secret}`))).slice(0, 16);
   const k = encodeBase64Url(encoder.encode(secret).buffer as ArrayBuffer).replace(/=+$/, "");
   return { kid, jwk: { kty: "oct", k, alg: ALG, kid } };
@@ -83,6 +90,24 @@ async function localSigningKey(env: Bindings): Promise<string> {
   return (await storage("kv.get local key", () => env.CONFIG.get(key))) ?? generated;
 }
 
+/** See `TokenClaims.cv`. Not secret-bearing: a truncated SHA-256 of the (salted, keyed) secret hash. */
+export async function credentialVersion(client: Pick<ClientRecord, "secret_hash">): Promise<string> {
+  return toHex(await sha256(encoder.encode(`data-api-cv:${client.secret_hash}`))).slice(0, 16);
+}
+
+/**
+ * The `iss` of a token, read without verifying anything, only to choose the verifier (ours or the
+ * external identity provider's). Undefined when the token cannot be decoded.
+ */
+export function peekIssuer(token: string): string | undefined {
+  try {
+    const iss = decode(token).payload.iss;
+    return typeof iss === "string" ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function issueToken(env: Bindings, client: ClientRecord): Promise<{ token: string; expiresIn: number }> {
   const { current } = await signingKeys(env);
   const now = Math.floor(Date.now() / 1000);
@@ -97,6 +122,7 @@ export async function issueToken(env: Bindings, client: ClientRecord): Promise<{
     iss: tokenIssuer(env),
     aud: tokenAudience(env),
     scope: TOKEN_SCOPE,
+    cv: await credentialVersion(client),
   };
   return { token: await sign({ ...claims }, current.jwk), expiresIn };
 }
@@ -128,5 +154,6 @@ export async function verifyOwnToken(env: Bindings, token: string): Promise<Toke
     if (typeof payload[claim] !== "number") throw new InvalidToken(`missing ${claim}`);
   }
   if (typeof payload.sub !== "string" || typeof payload.company_id !== "string") throw new InvalidToken("missing sub");
+  if (typeof payload.cv !== "string") throw new InvalidToken("missing cv");
   return payload as unknown as TokenClaims;
 }

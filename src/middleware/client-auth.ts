@@ -1,8 +1,10 @@
 import type { MiddlewareHandler } from "hono";
-import { InvalidToken, verifyOwnToken } from "../auth/tokens";
+import { externalIdp, verifyExternalToken } from "../auth/external";
+import { credentialVersion, InvalidToken, peekIssuer, tokenIssuer, verifyOwnToken } from "../auth/tokens";
 import { verifySecret } from "../auth/secrets";
-import type { HonoEnv } from "../env";
+import type { Bindings, HonoEnv } from "../env";
 import { ApiError } from "../errors";
+import { isUuid } from "../lib/input";
 import { ClientStore, type ClientRecord } from "../storage/clients";
 
 export const REALM = "data-api";
@@ -12,7 +14,8 @@ export interface AuthenticatedClient {
   client_id: string;
   company_id: string;
   dataset_ids: string[];
-  via: "token" | "basic";
+  /** Our access token, HTTP Basic credentials, or a token of the external identity provider. */
+  via: "token" | "basic" | "external";
 }
 
 function unauthorized(detail: string, error?: "invalid_token" | "invalid_request", internal?: string): ApiError {
@@ -57,25 +60,26 @@ export function clientAuth(): MiddlewareHandler<HonoEnv> {
     let via: AuthenticatedClient["via"];
     switch (scheme?.toLowerCase()) {
       case "bearer": {
-        let claims;
+        let bearer;
         try {
-          claims = await verifyOwnToken(c.env, value);
+          bearer = await verifyBearer(c.env, value);
         } catch (e) {
           if (e instanceof InvalidToken) throw unauthorized("The access token is invalid or expired.", "invalid_token", e.message);
           throw e;
         }
-        record = await store.get(claims.sub);
-        if (record && (record.company_id !== claims.company_id || claims.iat < record.secret_rotated_at)) {
+        record = await store.get(bearer.clientId);
+        if (record && bearer.accepts && !(await bearer.accepts(record))) {
           // A token from before the last secret rotation is as stale as the secret it came from.
           throw unauthorized("The access token is no longer valid.", "invalid_token", "token predates secret rotation");
         }
-        via = "token";
+        via = bearer.via;
         break;
       }
       case "basic": {
         const creds = parseBasic(value);
         if (!creds) throw unauthorized("The Basic credentials are malformed.", "invalid_request");
-        record = await store.get(creds.id);
+        // Client ids are UUIDs: anything else is unknown without asking KV (which refuses keys over 512 bytes).
+        record = isUuid(creds.id) ? await store.get(creds.id) : undefined;
         // Verify even for an unknown client (against a dummy hash) so timing does not reveal which ids exist.
         const ok = await verifySecret(creds.secret, record?.secret_hash ?? DUMMY_HASH);
         if (!record || !ok) throw unauthorized("The client credentials are not valid.", "invalid_token");
@@ -102,6 +106,30 @@ export function clientAuth(): MiddlewareHandler<HonoEnv> {
     });
     await next();
   };
+}
+
+/**
+ * Verifies a bearer token with the verifier its `iss` names: ours (HS256 with our keys only) or the
+ * external identity provider's (RS256/ES256 with its JWKS only). Any other issuer is refused.
+ */
+async function verifyBearer(
+  env: Bindings,
+  token: string,
+): Promise<{ clientId: string; via: "token" | "external"; accepts?: (record: ClientRecord) => Promise<boolean> }> {
+  const issuer = peekIssuer(token);
+  if (issuer === undefined) throw new InvalidToken("undecodable or without iss");
+  if (issuer === tokenIssuer(env)) {
+    const claims = await verifyOwnToken(env, token);
+    return {
+      clientId: claims.sub,
+      via: "token",
+      accepts: async (record) => record.company_id === claims.company_id && claims.cv === (await credentialVersion(record)),
+    };
+  }
+  const idp = externalIdp(env);
+  if (!idp || issuer !== idp.issuer) throw new InvalidToken("unknown issuer");
+  const { clientId } = await verifyExternalToken(idp, token);
+  return { clientId, via: "external" };
 }
 
 /** A well-formed hash no secret matches; compared against when the client id is unknown. */

@@ -12,11 +12,12 @@ export function requestContext(): MiddlewareHandler<HonoEnv> {
     c.set("requestId", requestId);
     const started = Date.now();
     await next();
-    c.res.headers.set("X-Request-Id", requestId);
+    // A handler may adopt an earlier transaction's id (an idempotent replay).
+    c.res.headers.set("X-Request-Id", c.get("requestId"));
     const dataset = c.get("dataset");
     console.log(
       JSON.stringify({
-        request_id: requestId,
+        request_id: c.get("requestId"),
         method: c.req.method,
         route: routePath(c),
         status: c.res.status,

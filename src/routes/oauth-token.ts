@@ -2,6 +2,7 @@ import type { Context, Hono } from "hono";
 import { verifySecret } from "../auth/secrets";
 import { issueToken, tokenAudience, TOKEN_SCOPE } from "../auth/tokens";
 import type { HonoEnv } from "../env";
+import { isUuid } from "../lib/input";
 import { isJsonContentType, readBoundedText } from "../lib/json-body";
 import { DUMMY_HASH, parseBasic, REALM } from "../middleware/client-auth";
 import { ClientStore } from "../storage/clients";
@@ -39,6 +40,11 @@ async function readParams(c: Context<HonoEnv>): Promise<Record<string, unknown> 
 
 /** `POST /oauth/token`: the OAuth 2.0 client-credentials grant (RFC 6749 §4.4). */
 export function registerOAuthToken(app: Hono<HonoEnv>): void {
+  // Every answer of the token endpoint, also a 503 or 500 rendered by the app's onError, is uncacheable (RFC 6749 §5.1).
+  app.use("/oauth/token", async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(NO_STORE)) c.res.headers.set(name, value);
+  });
   app.post("/oauth/token", async (c) => {
     let params: Record<string, unknown> | undefined;
     try {
@@ -77,7 +83,8 @@ export function registerOAuthToken(app: Hono<HonoEnv>): void {
       return oauthError(c, "invalid_request", `\`audience\` must be "${tokenAudience(c.env)}" when given.`);
     }
 
-    const record = clientId.length <= 64 ? await new ClientStore(c.env).get(clientId, { fresh: true }) : undefined;
+    // Client ids are UUIDs: anything else is unknown without asking KV (still hashing, for equal timing).
+    const record = isUuid(clientId) ? await new ClientStore(c.env).get(clientId, { fresh: true }) : undefined;
     const ok = await verifySecret(clientSecret, record?.secret_hash ?? DUMMY_HASH);
     if (!record || !ok || record.disabled) {
       return oauthError(c, "invalid_client", "Client authentication failed.");

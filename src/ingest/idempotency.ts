@@ -8,7 +8,7 @@ const encoder = new TextEncoder();
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** A request holding a key longer than this is presumed dead (its isolate crashed): the key is free again. */
 const IN_FLIGHT_TIMEOUT_MS = 15 * 60 * 1000;
-const MAX_KEY_LENGTH = 255;
+export const MAX_KEY_LENGTH = 255;
 
 interface InFlight {
   state: "in_flight";

@@ -1,9 +1,11 @@
 import { tokenAudience, tokenTtlSeconds, TOKEN_SCOPE } from "../auth/tokens";
 import type { Bindings } from "../env";
-import { IDEMPOTENCY_TTL_MS } from "../ingest/idempotency";
+import { IDEMPOTENCY_TTL_MS, MAX_KEY_LENGTH } from "../ingest/idempotency";
 import { pushLimits, type PushLimits } from "../ingest/limits";
 import { ADMIN_BODY_LIMIT } from "../lib/json-body";
 import { rateLimitPeriodSeconds } from "../middleware/rate-limit";
+import { MAX_GRANTS } from "../routes/admin-clients";
+import { TOKEN_REQUEST_BYTES } from "../routes/oauth-token";
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_URL_TTL_SECONDS, MAX_URL_TTL_SECONDS, uploadSettings } from "../upload/config";
 
 /**
@@ -32,10 +34,6 @@ export interface DocumentSettings {
   maxUploadBytes: number;
 }
 
-/** Mirrors `readParams` in src/routes/oauth-token.ts and `MAX_GRANTS` in src/routes/admin-clients.ts. */
-const TOKEN_REQUEST_BYTES = 16 * 1024;
-const MAX_GRANTS = 1000;
-const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 
 export function documentSettings(env: Partial<Bindings> = {}): DocumentSettings {
   const bindings = env as Bindings;
@@ -45,7 +43,7 @@ export function documentSettings(env: Partial<Bindings> = {}): DocumentSettings 
     adminBodyBytes: ADMIN_BODY_LIMIT,
     tokenRequestBytes: TOKEN_REQUEST_BYTES,
     idempotencyWindowSeconds: IDEMPOTENCY_TTL_MS / 1000,
-    idempotencyKeyMaxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
+    idempotencyKeyMaxLength: MAX_KEY_LENGTH,
     configCacheSeconds: Number.isFinite(cache) && cache >= 0 ? cache : 30,
     rateLimitPeriodSeconds: rateLimitPeriodSeconds(bindings),
     tokenTtlSeconds: tokenTtlSeconds(bindings),

@@ -8,7 +8,8 @@ import { readJsonObject } from "../lib/json-body";
 import { ClientStore, clientView, type ClientRecord } from "../storage/clients";
 import { Registry } from "../storage/registry";
 
-const MAX_GRANTS = 1000;
+/** Datasets one client may be granted. */
+export const MAX_GRANTS = 1000;
 
 /** Operators' client management: `/admin/clients…` of API.md. Secrets are shown once, at creation or rotation. */
 export function registerAdminClients(app: Hono<HonoEnv>): void {

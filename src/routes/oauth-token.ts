@@ -10,6 +10,9 @@ import { ApiError } from "../errors";
 
 type OAuthError = "invalid_client" | "invalid_request" | "unsupported_grant_type";
 
+/** Bodies of `POST /oauth/token` carry a few short parameters. */
+export const TOKEN_REQUEST_BYTES = 16 * 1024;
+
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
 
 /** RFC 6749 §5.2 error body (not problem+json: OAuth clients parse this shape). */
@@ -22,7 +25,7 @@ function oauthError(c: Context<HonoEnv>, error: OAuthError, description: string)
 
 async function readParams(c: Context<HonoEnv>): Promise<Record<string, unknown> | undefined> {
   const type = c.req.header("Content-Type") ?? "";
-  const text = await readBoundedText(c.req.raw, 16 * 1024);
+  const text = await readBoundedText(c.req.raw, TOKEN_REQUEST_BYTES);
   if (isJsonContentType(type)) {
     try {
       const value: unknown = JSON.parse(text);

@@ -39,9 +39,29 @@ export function compileSchema(schema: SchemaObject): CompiledSchema {
 
 /** A validator for schemas of one draft: the draft's meta-schema with its vocabularies. */
 export function metaValidator(draft: Draft): Validator {
-  const validator = new Validator(draft.metaSchema as object, draft.mode, false);
-  for (const vocabulary of draft.vocabularies) validator.addSchema(vocabulary as object);
+  const mainId = (draft.metaSchema as { $id?: unknown }).$id;
+  const prepare = (schema: object) => (typeof mainId === "string" ? staticMetaRefs(schema, mainId) : schema) as object;
+  const validator = new Validator(prepare(draft.metaSchema), draft.mode, false);
+  for (const vocabulary of draft.vocabularies) validator.addSchema(prepare(vocabulary));
   return validator;
+}
+
+/**
+ * The 2019-09/2020-12 meta-schemas reach subschemas through `$recursiveRef: "#"` / `$dynamicRef:
+ * "#meta"`. cfworker has no `$dynamicRef` and resolves that `$recursiveRef` within the vocabulary,
+ * so nested subschemas (`properties/a`, `items/0`) would escape meta-validation. Only the official
+ * meta-schemas are used, so the dynamic scope always ends at the draft's main meta-schema: the
+ * references are made static `$ref`s to it, which is what they resolve to.
+ */
+function staticMetaRefs(node: unknown, mainId: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => staticMetaRefs(item, mainId));
+  if (typeof node !== "object" || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === "$dynamicRef" && value === "#meta") || (key === "$recursiveRef" && value === "#")) out.$ref = mainId;
+    else out[key] = staticMetaRefs(value, mainId);
+  }
+  return out;
 }
 
 /**
@@ -69,7 +89,9 @@ export function toSchemaErrors(units: OutputUnit[]): SchemaError[] {
     if (units.some((other, j) => j !== i && other.keyword !== "false" && other.keywordLocation.startsWith(prefix))) return;
     const error = { path: pointer(unit.instanceLocation), keyword: source.keyword, message: source.error };
     const key = JSON.stringify(error);
-    if (!seen.has(key)) out.push(error), seen.add(key);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(error);
   });
   // Never turn a failed validation into an empty list: callers treat "no errors" as valid.
   if (out.length === 0 && units.length > 0) {

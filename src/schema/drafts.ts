@@ -1,7 +1,7 @@
 import type { SchemaDraft } from "@cfworker/json-schema";
 // The official meta-schemas, as shipped by ajv (draft-04 by ajv-draft-04). Bundled at build time:
 // nothing a schema names is ever fetched at run time.
-import draft04 from "ajv-draft-04/dist/refs/json-schema-draft-04.json";
+import draft04Official from "ajv-draft-04/dist/refs/json-schema-draft-04.json";
 import draft06 from "ajv/dist/refs/json-schema-draft-06.json";
 import draft07 from "ajv/dist/refs/json-schema-draft-07.json";
 import d2019 from "ajv/dist/refs/json-schema-2019-09/schema.json";
@@ -38,6 +38,12 @@ export interface Draft {
   /** Whether the schema's identifier keyword is `id` (draft-04) rather than `$id`. */
   legacyId: boolean;
 }
+
+/**
+ * The draft-04 meta-schema gives `id` the format "uri", yet draft-04 itself uses relative ids
+ * ("#foo", "d.json"), and cfworker asserts formats: "uri-reference", as draft-06 corrected it.
+ */
+const draft04 = { ...draft04Official, properties: { ...draft04Official.properties, id: { type: "string", format: "uri-reference" } } };
 
 const DRAFTS: Draft[] = [
   { name: "draft-04", uri: "http://json-schema.org/draft-04/schema#", mode: "4", metaSchema: draft04, vocabularies: [], legacyId: true },

@@ -5,11 +5,19 @@ import { ApiError, problemResponse } from "./errors";
 import { requestContext } from "./middleware/request-context";
 import { adminAuth } from "./middleware/admin-auth";
 import { clientAuth } from "./middleware/client-auth";
+import { clientRateLimit } from "./middleware/rate-limit";
 import { registerAdminClients } from "./routes/admin-clients";
 import { registerAdminDatasets } from "./routes/admin-datasets";
+import { registerAdminSubmissions } from "./routes/admin-submissions";
 import { registerDataDatasets } from "./routes/data-datasets";
+import { registerDataJson } from "./routes/data-json";
+import { registerDataSubmissions } from "./routes/data-submissions";
+import { registerFileUploadUrl } from "./routes/file-upload-url";
+import { registerFiles } from "./routes/files";
+import { registerUploadPut } from "./routes/upload-put";
 import { registerOAuthToken } from "./routes/oauth-token";
 import { registerHealth } from "./routes/health";
+import { registerOpenApi } from "./routes/openapi";
 import { StorageError } from "./storage/errors";
 
 /** Maps anything thrown to a problem response; only our own bugs become 500, without internals. */
@@ -31,12 +39,21 @@ export function newApp(): Hono<HonoEnv> {
   app.use(requestContext());
 
   registerHealth(app);
+  registerOpenApi(app);
   app.use("/admin/*", adminAuth());
   registerAdminDatasets(app);
   registerAdminClients(app);
+  registerAdminSubmissions(app);
   registerOAuthToken(app);
   app.use("/data/*", clientAuth());
+  app.use("/data/*", clientRateLimit());
   registerDataDatasets(app);
+  registerDataJson(app);
+  registerDataSubmissions(app);
+  registerFileUploadUrl(app);
+  registerFiles(app);
+  // Worker-backend uploads: authorised by their presigned URL, not by client credentials.
+  registerUploadPut(app);
 
   app.notFound((c) => {
     return problemResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c.get("requestId"));

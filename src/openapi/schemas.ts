@@ -235,7 +235,12 @@ export function schemas(s: DocumentSettings): Record<string, Schema> {
       required: ["status"],
       properties: {
         status: { type: "string", const: "ok" },
-        version: { type: "string", description: "The version of the deployed build." },
+        version: { type: "string", description: "The package version of the deployed build." },
+        build: {
+          type: "object",
+          description: "On Cloudflare: the Worker version (id, tag, timestamp) from the version-metadata binding.",
+          properties: { id: { type: "string" }, tag: { type: "string" }, timestamp: { type: "string" } },
+        },
       },
     },
 

@@ -70,6 +70,7 @@ export function registerDataJson(app: Hono<HonoEnv>): void {
         },
         readRecords(stream, format, limits),
       );
+      c.set("counts", { records: result.records, accepted: result.accepted, rejected: result.rejected });
       response = await respond(c, dataset, result, { submissionId, receivedAt, partial, dryRun });
     } catch (e) {
       if (claim?.kind === "claimed") {

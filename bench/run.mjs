@@ -42,7 +42,10 @@ try {
     const api = { wall: 0, cpu: 0 };
     const base = { wall: 0, cpu: 0 };
     for (let i = 0; i < requests; i++) {
-      for (const [f, acc] of [[push, api], [floor, base]]) {
+      for (const [f, acc] of [
+        [push, api],
+        [floor, base],
+      ]) {
         const cpu0 = cpuSeconds(workerd);
         const t0 = performance.now();
         await check(await f(), records);
@@ -59,7 +62,9 @@ try {
   }
 
   const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-  console.log("\nPOST /data/json (validated, stored, receipt) vs floor (parse + re-serialise + R2 write), NDJSON, workerd via wrangler dev\n");
+  console.log(
+    "\nPOST /data/json (validated, stored, receipt) vs floor (parse + re-serialise + R2 write), NDJSON, workerd via wrangler dev\n",
+  );
   console.log("records  requests  body MB | api rec/s   floor rec/s  ratio | api CPU ms/MB  floor CPU ms/MB  ratio | api ms/req");
   for (const r of rows) {
     console.log(
@@ -70,11 +75,11 @@ try {
         "|",
         fmt(r.api.rps).padStart(10),
         fmt(r.floor.rps).padStart(13),
-        fmt(r.floor.rps / r.api.rps, 2).padStart(6) + "x",
+        `${fmt(r.floor.rps / r.api.rps, 2).padStart(6)}x`,
         "|",
         fmt(r.api.cpuMsPerMb, 1).padStart(13),
         fmt(r.floor.cpuMsPerMb, 1).padStart(16),
-        (r.floor.cpuMsPerMb > 0 ? fmt(r.api.cpuMsPerMb / r.floor.cpuMsPerMb, 2) : "n/a").padStart(6) + "x",
+        `${(r.floor.cpuMsPerMb > 0 ? fmt(r.api.cpuMsPerMb / r.floor.cpuMsPerMb, 2) : "n/a").padStart(6)}x`,
         "|",
         fmt(r.api.msPerRequest, 1).padStart(10),
       ].join(" "),
@@ -97,11 +102,20 @@ async function check(res, records) {
 function workerdPids(root) {
   try {
     const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
-    const procs = out.trim().split("\n").map((l) => l.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
+    const procs = out
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
     const tree = new Set([root]);
     for (let changed = true; changed; ) {
       changed = false;
-      for (const p of procs) if (tree.has(p.ppid) && !tree.has(p.pid)) (tree.add(p.pid), (changed = true));
+      for (const p of procs) {
+        if (tree.has(p.ppid) && !tree.has(p.pid)) {
+          tree.add(p.pid);
+          changed = true;
+        }
+      }
     }
     return procs.filter((p) => tree.has(p.pid) && p.comm.includes("workerd")).map((p) => p.pid);
   } catch {

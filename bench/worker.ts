@@ -3,8 +3,9 @@
  * stream the NDJSON body, parse every line, re-serialise it and write it to R2 — without
  * authentication, schema validation, metadata, quarantine or receipts. `npm run bench` compares the two.
  */
-import api from "../src/index";
+
 import type { Bindings } from "../src/env";
+import api from "../src/index";
 import { pushLimits } from "../src/ingest/limits";
 import { readRecords } from "../src/ingest/records";
 import { Spool } from "../src/ingest/spool";

@@ -51,7 +51,10 @@ function readJsonFile(path) {
 
 function list(value, name) {
   if (!value) fail(`--${name} is required`);
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 async function main(argv) {
@@ -107,7 +110,10 @@ async function main(argv) {
       }),
     "datasets show": () => call("GET", `/admin/datasets/${need(id, "DATASET_ID")}`),
     "schema show": () =>
-      call("GET", `/admin/datasets/${need(id, "DATASET_ID")}/schema${values.version ? `?version=${encodeURIComponent(values.version)}` : ""}`),
+      call(
+        "GET",
+        `/admin/datasets/${need(id, "DATASET_ID")}/schema${values.version ? `?version=${encodeURIComponent(values.version)}` : ""}`,
+      ),
     "schema upload": () =>
       call("PUT", `/admin/datasets/${need(id, "DATASET_ID")}/schema${values.force ? "?force=true" : ""}`, {
         schema: readJsonFile(need(file, "FILE")),

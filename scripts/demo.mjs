@@ -58,6 +58,6 @@ export async function ensureDemo(baseUrl, adminToken, statePath = ".wrangler/dem
     client_secret: client.body.data[0].client_secret,
   };
   mkdirSync(dirname(statePath), { recursive: true });
-  writeFileSync(statePath, JSON.stringify(demo, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(statePath, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;
 }

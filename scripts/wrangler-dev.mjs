@@ -2,16 +2,12 @@
 import { spawn } from "node:child_process";
 
 export function startWranglerDev({ port = 8787, args = [], cwd = process.cwd(), echo = false, env = {} } = {}) {
-  const child = spawn(
-    process.execPath,
-    ["node_modules/wrangler/bin/wrangler.js", "dev", "--port", String(port), ...args],
-    {
-      cwd,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "", FORCE_COLOR: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: process.platform !== "win32",
-    },
-  );
+  const child = spawn(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "dev", "--port", String(port), ...args], {
+    cwd,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "", FORCE_COLOR: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: process.platform !== "win32",
+  });
   let output = "";
   const ready = new Promise((resolve, reject) => {
     const onData = (chunk) => {

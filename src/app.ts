@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { HonoEnv } from "./env";
 import { ApiError, problemResponse } from "./errors";
-import { requestContext } from "./middleware/request-context";
 import { adminAuth } from "./middleware/admin-auth";
 import { clientAuth } from "./middleware/client-auth";
 import { clientRateLimit } from "./middleware/rate-limit";
+import { requestContext } from "./middleware/request-context";
 import { registerAdminClients } from "./routes/admin-clients";
 import { registerAdminDatasets } from "./routes/admin-datasets";
 import { registerAdminSubmissions } from "./routes/admin-submissions";
@@ -14,10 +14,10 @@ import { registerDataJson } from "./routes/data-json";
 import { registerDataSubmissions } from "./routes/data-submissions";
 import { registerFileUploadUrl } from "./routes/file-upload-url";
 import { registerFiles } from "./routes/files";
-import { registerUploadPut } from "./routes/upload-put";
-import { registerOAuthToken } from "./routes/oauth-token";
 import { registerHealth } from "./routes/health";
+import { registerOAuthToken } from "./routes/oauth-token";
 import { registerOpenApi } from "./routes/openapi";
+import { registerUploadPut } from "./routes/upload-put";
 import { StorageError } from "./storage/errors";
 
 /** Maps anything thrown to a problem response; only our own bugs become 500, without internals. */

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { isUuid } from "../lib/input";
-import { Registry, type Dataset } from "../storage/registry";
+import { type Dataset, Registry } from "../storage/registry";
 
 /**
  * Resolves a dataset for the authenticated client. A dataset of another company answers exactly

@@ -75,7 +75,8 @@ export async function verifyExternalToken(idp: ExternalIdp, token: string): Prom
     throw new InvalidToken("undecodable header");
   }
   // Refused before the JWKS is consulted: HS256 (or `none`) can never be a provider token.
-  if (!(EXTERNAL_ALGORITHMS as readonly unknown[]).includes(header.alg)) throw new InvalidToken(`external alg ${String(header.alg)} not allowed`);
+  if (!(EXTERNAL_ALGORITHMS as readonly unknown[]).includes(header.alg))
+    throw new InvalidToken(`external alg ${String(header.alg)} not allowed`);
   if (typeof header.kid !== "string" || header.kid === "") throw new InvalidToken("external token without kid");
 
   let jwks = await getJwks(idp.jwksUrl);

@@ -1,4 +1,4 @@
-import { encodeBase64Url, decodeBase64Url } from "hono/utils/encode";
+import { decodeBase64Url, encodeBase64Url } from "hono/utils/encode";
 
 const encoder = new TextEncoder();
 const SCHEME = "hmac-sha256";

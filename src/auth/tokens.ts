@@ -3,9 +3,9 @@ import { encodeBase64Url } from "hono/utils/encode";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 import { sha256, toHex } from "../lib/crypto";
+import type { ClientRecord } from "../storage/clients";
 import { storage } from "../storage/errors";
 import { kvKeys } from "../storage/keys";
-import type { ClientRecord } from "../storage/clients";
 
 /** Our tokens are always HS256; the verifier pins it and never reads `alg` from the token to decide. */
 const ALG = "HS256";

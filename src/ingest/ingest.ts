@@ -1,8 +1,8 @@
-import type { CompiledSchema, SchemaError } from "../schema/compile";
 import { ApiError } from "../errors";
-import type { Sink } from "../storage/sink";
+import type { CompiledSchema, SchemaError } from "../schema/compile";
 import { partitionDate, r2Keys } from "../storage/keys";
 import type { Dataset } from "../storage/registry";
+import type { Sink } from "../storage/sink";
 import type { PushLimits } from "./limits";
 import { depthExceeds, type IncomingRecord } from "./records";
 import { Spool } from "./spool";
@@ -144,6 +144,12 @@ function validate(compiled: CompiledSchema, value: unknown): SchemaError[] {
   try {
     return compiled.validate(value);
   } catch (e) {
-    return [{ path: "", keyword: "$schema", message: `The schema could not be evaluated for this record: ${e instanceof Error ? e.message : String(e)}` }];
+    return [
+      {
+        path: "",
+        keyword: "$schema",
+        message: `The schema could not be evaluated for this record: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    ];
   }
 }

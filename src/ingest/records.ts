@@ -1,8 +1,8 @@
 import { ApiError } from "../errors";
 import { locateJsonFault } from "../lib/json-error";
 import type { BodyFormat } from "./body";
-import type { PushLimits } from "./limits";
 import { bodyReadError, tooLarge } from "./body";
+import type { PushLimits } from "./limits";
 
 /** One record as received: `record` is its 0-based index (JSON) or 1-based line number (NDJSON). */
 export interface IncomingRecord {
@@ -78,11 +78,9 @@ async function* readNdjson(stream: ReadableStream<Uint8Array>, limits: PushLimit
       return { record: lineNo, value: JSON.parse(trimmed) };
     } catch {
       const fault = locateJsonFault(trimmed);
-      throw new ApiError(
-        "bad_request",
-        `Line ${lineNo} is not valid JSON: ${fault.reason} at column ${fault.column}.`,
-        { extra: { line: lineNo, column: fault.column } },
-      );
+      throw new ApiError("bad_request", `Line ${lineNo} is not valid JSON: ${fault.reason} at column ${fault.column}.`, {
+        extra: { line: lineNo, column: fault.column },
+      });
     }
   };
 

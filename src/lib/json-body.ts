@@ -56,19 +56,14 @@ export function parseJsonText(text: string, what = "The body"): unknown {
     return JSON.parse(text);
   } catch {
     const fault = locateJsonFault(text);
-    throw new ApiError(
-      "bad_request",
-      `${what} is not valid JSON: ${fault.reason} at line ${fault.line}, column ${fault.column}.`,
-      { extra: { line: fault.line, column: fault.column } },
-    );
+    throw new ApiError("bad_request", `${what} is not valid JSON: ${fault.reason} at line ${fault.line}, column ${fault.column}.`, {
+      extra: { line: fault.line, column: fault.column },
+    });
   }
 }
 
 /** Reads a JSON object body: 415 for another content type, 413 over the limit, 400 with line/column. */
-export async function readJsonObject(
-  c: Context<HonoEnv>,
-  limit = ADMIN_BODY_LIMIT,
-): Promise<Record<string, unknown>> {
+export async function readJsonObject(c: Context<HonoEnv>, limit = ADMIN_BODY_LIMIT): Promise<Record<string, unknown>> {
   if (!isJsonContentType(c.req.header("Content-Type"))) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json.");
   }

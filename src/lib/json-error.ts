@@ -53,8 +53,7 @@ function scan(text: string): void {
   const skipWs = () => {
     while (i < text.length && WS.has(text[i]!)) i++;
   };
-  const describe = (at: number) =>
-    at >= text.length ? "unexpected end of input" : `unexpected character ${JSON.stringify(text[at])}`;
+  const describe = (at: number) => (at >= text.length ? "unexpected end of input" : `unexpected character ${JSON.stringify(text[at])}`);
   const expect = (what: string): never => {
     throw new Fault(i, `${describe(i)}, expected ${what}`);
   };
@@ -152,10 +151,10 @@ function scan(text: string): void {
       i++;
       skipWs();
       if (top === "{") {
-        if (text[i] === "}") throw new Fault(i, "trailing comma before \"}\"");
+        if (text[i] === "}") throw new Fault(i, 'trailing comma before "}"');
         key();
       } else if (text[i] === "]") {
-        throw new Fault(i, "trailing comma before \"]\"");
+        throw new Fault(i, 'trailing comma before "]"');
       }
       needValue = true;
     } else if (ch === (top === "{" ? "}" : "]")) {

@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
 import { externalIdp, verifyExternalToken } from "../auth/external";
-import { credentialVersion, InvalidToken, peekIssuer, tokenIssuer, verifyOwnToken } from "../auth/tokens";
 import { verifySecret } from "../auth/secrets";
+import { credentialVersion, InvalidToken, peekIssuer, tokenIssuer, verifyOwnToken } from "../auth/tokens";
 import type { Bindings, HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { isUuid } from "../lib/input";
-import { ClientStore, type ClientRecord } from "../storage/clients";
+import { type ClientRecord, ClientStore } from "../storage/clients";
 
 export const REALM = "data-api";
 
@@ -60,7 +60,7 @@ export function clientAuth(): MiddlewareHandler<HonoEnv> {
     let via: AuthenticatedClient["via"];
     switch (scheme?.toLowerCase()) {
       case "bearer": {
-        let bearer;
+        let bearer: Awaited<ReturnType<typeof verifyBearer>>;
         try {
           bearer = await verifyBearer(c.env, value);
         } catch (e) {
@@ -92,7 +92,10 @@ export function clientAuth(): MiddlewareHandler<HonoEnv> {
     if (!record) throw unauthorized("The client no longer exists.", "invalid_token", "client deleted");
     if (record.disabled) throw unauthorized("The client is disabled.", "invalid_token", "client disabled");
 
-    for (const [param, actual] of [["client_id", record.client_id], ["company_id", record.company_id]] as const) {
+    for (const [param, actual] of [
+      ["client_id", record.client_id],
+      ["company_id", record.company_id],
+    ] as const) {
       const claimed = c.req.query(param);
       if (claimed !== undefined && claimed !== actual) {
         throw new ApiError("forbidden", `\`${param}\` does not match the credentials of this request.`, { extra: { field: param } });

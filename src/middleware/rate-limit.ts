@@ -33,12 +33,14 @@ export function clientRateLimit(): MiddlewareHandler<HonoEnv> {
       try {
         ({ success } = await limiter.limit({ key: `client:${client.client_id}` }));
       } catch (e) {
-        console.error(JSON.stringify({
-          level: "error",
-          request_id: c.get("requestId"),
-          msg: "rate limiter failed; request let through",
-          reason: e instanceof Error ? e.message : String(e),
-        }));
+        console.error(
+          JSON.stringify({
+            level: "error",
+            request_id: c.get("requestId"),
+            msg: "rate limiter failed; request let through",
+            reason: e instanceof Error ? e.message : String(e),
+          }),
+        );
       }
       if (!success) {
         const period = rateLimitPeriodSeconds(c.env);

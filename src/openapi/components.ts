@@ -1,4 +1,4 @@
-import { problemType, type ErrorCode } from "../errors";
+import { type ErrorCode, problemType } from "../errors";
 import { bytes, type DocumentSettings } from "./settings";
 import type { Header, Parameter, Reference, Response, SecurityScheme } from "./types";
 

@@ -1,10 +1,10 @@
 import { headerRef, headers, parameters, responses, securitySchemes } from "./components";
 import { paths } from "./paths";
 import { schemas } from "./schemas";
-import { bytes, documentSettings, type DocumentSettings } from "./settings";
+import { bytes, type DocumentSettings, documentSettings } from "./settings";
 import { HTTP_METHODS, type OpenApiDocument, type PathItem, type Response } from "./types";
 
-export { documentSettings, type DocumentSettings } from "./settings";
+export { type DocumentSettings, documentSettings } from "./settings";
 
 export const API_TITLE = "Data API";
 export const API_VERSION = "1.0.0";

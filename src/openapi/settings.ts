@@ -1,7 +1,7 @@
-import { tokenAudience, tokenTtlSeconds, TOKEN_SCOPE } from "../auth/tokens";
+import { TOKEN_SCOPE, tokenAudience, tokenTtlSeconds } from "../auth/tokens";
 import type { Bindings } from "../env";
 import { IDEMPOTENCY_TTL_MS, MAX_KEY_LENGTH } from "../ingest/idempotency";
-import { pushLimits, type PushLimits } from "../ingest/limits";
+import { type PushLimits, pushLimits } from "../ingest/limits";
 import { ADMIN_BODY_LIMIT } from "../lib/json-body";
 import { rateLimitPeriodSeconds } from "../middleware/rate-limit";
 import { MAX_GRANTS } from "../routes/admin-clients";
@@ -33,7 +33,6 @@ export interface DocumentSettings {
   /** Largest file an upload may have. */
   maxUploadBytes: number;
 }
-
 
 export function documentSettings(env: Partial<Bindings> = {}): DocumentSettings {
   const bindings = env as Bindings;

@@ -3,7 +3,7 @@ import { StorageError } from "../storage/errors";
 import { FileStore } from "../storage/files";
 import { DEFAULT_RETRY_BASE_SECONDS, uploadSettings } from "../upload/config";
 import { processFile, RetryLater } from "../upload/process";
-import { parseFileWork, type FileWork } from "./messages";
+import { type FileWork, parseFileWork } from "./messages";
 
 /** Longest wait between two attempts at a message (Queues allow up to 12 hours). */
 export const MAX_RETRY_DELAY_SECONDS = 900;

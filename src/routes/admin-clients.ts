@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { envelope } from "../lib/envelope";
 import { isUuid, requireCompanyId, requireString } from "../lib/input";
 import { readJsonObject } from "../lib/json-body";
-import { ClientStore, clientView, type ClientRecord } from "../storage/clients";
+import { type ClientRecord, ClientStore, clientView } from "../storage/clients";
 import { Registry } from "../storage/registry";
 
 /** Datasets one client may be granted. */
@@ -56,7 +56,8 @@ export function registerAdminClients(app: Hono<HonoEnv>): void {
     const next: ClientRecord = { ...record, updated_at: new Date().toISOString() };
     if (body.dataset_ids !== undefined) next.dataset_ids = await checkGrants(c, record.company_id, body.dataset_ids);
     if (body.disabled !== undefined) {
-      if (typeof body.disabled !== "boolean") throw new ApiError("bad_request", "`disabled` must be true or false.", { extra: { field: "disabled" } });
+      if (typeof body.disabled !== "boolean")
+        throw new ApiError("bad_request", "`disabled` must be true or false.", { extra: { field: "disabled" } });
       next.disabled = body.disabled;
     }
     await new ClientStore(c.env).put(next);
@@ -94,12 +95,14 @@ async function findClient(c: Context<HonoEnv>): Promise<ClientRecord> {
 /** Grants may only name existing datasets of the client's own company. */
 async function checkGrants(c: Context<HonoEnv>, companyId: string, value: unknown): Promise<string[]> {
   if (!Array.isArray(value) || value.length > MAX_GRANTS || !value.every((v) => typeof v === "string")) {
-    throw new ApiError("bad_request", `\`dataset_ids\` must be an array of at most ${MAX_GRANTS} dataset ids.`, { extra: { field: "dataset_ids" } });
+    throw new ApiError("bad_request", `\`dataset_ids\` must be an array of at most ${MAX_GRANTS} dataset ids.`, {
+      extra: { field: "dataset_ids" },
+    });
   }
   const ids = [...new Set(value as string[])];
   const registry = new Registry(c.env);
   const datasets = await Promise.all(ids.map((id) => (isUuid(id) ? registry.getDataset(id, { fresh: true }) : undefined)));
-  const foreign = ids.filter((id, i) => datasets[i]?.company_id !== companyId);
+  const foreign = ids.filter((_id, i) => datasets[i]?.company_id !== companyId);
   if (foreign.length > 0) {
     throw new ApiError("bad_request", `\`dataset_ids\` may only name datasets of company ${companyId}; not: ${foreign.join(", ")}.`, {
       extra: { field: "dataset_ids", invalid: foreign },

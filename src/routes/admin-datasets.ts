@@ -6,7 +6,7 @@ import { booleanQuery, isUuid, requireCompanyId, requireOneOf, requireString } f
 import { readJsonObject } from "../lib/json-body";
 import { checkSchema, incompatibilities } from "../schema/register";
 import { recentSample } from "../storage/receipts";
-import { DATASET_FORMATS, Registry, type Dataset } from "../storage/registry";
+import { DATASET_FORMATS, type Dataset, Registry } from "../storage/registry";
 
 /** Operators' dataset & schema registry: `/admin/datasets…` of API.md. */
 export function registerAdminDatasets(app: Hono<HonoEnv>): void {
@@ -68,7 +68,8 @@ export function registerAdminDatasets(app: Hono<HonoEnv>): void {
     let version = dataset.schema_version;
     if (raw !== undefined) {
       version = Number(raw);
-      if (!/^[1-9]\d{0,8}$/.test(raw)) throw new ApiError("bad_request", "`version` must be a positive integer.", { extra: { field: "version" } });
+      if (!/^[1-9]\d{0,8}$/.test(raw))
+        throw new ApiError("bad_request", "`version` must be a positive integer.", { extra: { field: "version" } });
     }
     const found = version <= dataset.schema_version ? await new Registry(c.env).getSchema(dataset.dataset_id, version) : undefined;
     if (!found) throw new ApiError("not_found", `Dataset ${dataset.dataset_id} has no schema version ${version}.`);

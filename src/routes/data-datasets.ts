@@ -3,7 +3,7 @@ import { authorizeDataset } from "../auth/authorize";
 import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { envelope } from "../lib/envelope";
-import { Registry, type Dataset } from "../storage/registry";
+import { type Dataset, Registry } from "../storage/registry";
 
 /** Clients discover their datasets and the schemas to validate against before sending. */
 export function registerDataDatasets(app: Hono<HonoEnv>): void {

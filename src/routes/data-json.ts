@@ -3,14 +3,14 @@ import { authorizeDataset } from "../auth/authorize";
 import type { HonoEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
 import { bodyFormat, decodedBody } from "../ingest/body";
-import { ingestRecords, type IngestResult } from "../ingest/ingest";
 import { claimKey, fingerprint, parseIdempotencyKey, type StoredResponse } from "../ingest/idempotency";
+import { type IngestResult, ingestRecords } from "../ingest/ingest";
 import { pushLimits } from "../ingest/limits";
 import { readRecords } from "../ingest/records";
 import { envelope } from "../lib/envelope";
 import { booleanQuery } from "../lib/input";
 import { addToRecentSample, putReceipt } from "../storage/receipts";
-import { Registry, type Dataset } from "../storage/registry";
+import { type Dataset, Registry } from "../storage/registry";
 import { R2Sink } from "../storage/sink-r2";
 import { sinkFor } from "../storage/sinks";
 
@@ -35,8 +35,7 @@ export function registerDataJson(app: Hono<HonoEnv>): void {
     // Storage.
     const hashBody = idempotencyKey !== undefined && !dryRun;
     const { stream, rawDigest } = decodedBody(c.req.raw, limits.maxBodyBytes, hashBody);
-    const requestFingerprint = async () =>
-      fingerprint(await rawDigest, [format, c.req.header("Content-Encoding") ?? "", String(partial)]);
+    const requestFingerprint = async () => fingerprint(await rawDigest, [format, c.req.header("Content-Encoding") ?? "", String(partial)]);
 
     // Dry runs store nothing, so they neither claim nor replay a key.
     const claim = hashBody ? await claimKey(c.env.DATA, client.client_id, dataset.dataset_id, idempotencyKey) : undefined;
@@ -169,7 +168,7 @@ async function toStored(response: Response): Promise<StoredResponse> {
  */
 function replay(c: Context<HonoEnv>, stored: StoredResponse): Response {
   try {
-    const original = (JSON.parse(stored.body) as { meta?: { transaction_id?: string }; transaction_id?: string });
+    const original = JSON.parse(stored.body) as { meta?: { transaction_id?: string }; transaction_id?: string };
     const id = original.meta?.transaction_id ?? original.transaction_id;
     if (id) c.set("requestId", id);
   } catch {

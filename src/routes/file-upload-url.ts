@@ -3,7 +3,7 @@ import { authorizeDataset } from "../auth/authorize";
 import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { envelope } from "../lib/envelope";
-import { FileStore, type FileRecord } from "../storage/files";
+import { type FileRecord, FileStore } from "../storage/files";
 import { r2Keys } from "../storage/keys";
 import { s3ConfigFrom } from "../storage/sinks";
 import { uploadSettings } from "../upload/config";

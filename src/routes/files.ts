@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 import { envelope } from "../lib/envelope";
 import { isUuid } from "../lib/input";
 import { enqueueFile } from "../queue/send";
-import { FileStore, fileView, type FileRecord } from "../storage/files";
+import { type FileRecord, FileStore, fileView } from "../storage/files";
 import { fileSourceFor } from "../upload/source";
 
 /**

@@ -1,12 +1,12 @@
 import type { Context, Hono } from "hono";
 import { verifySecret } from "../auth/secrets";
-import { issueToken, tokenAudience, TOKEN_SCOPE } from "../auth/tokens";
+import { issueToken, TOKEN_SCOPE, tokenAudience } from "../auth/tokens";
 import type { HonoEnv } from "../env";
+import { ApiError } from "../errors";
 import { isUuid } from "../lib/input";
 import { isJsonContentType, readBoundedText } from "../lib/json-body";
 import { DUMMY_HASH, parseBasic, REALM } from "../middleware/client-auth";
 import { ClientStore } from "../storage/clients";
-import { ApiError } from "../errors";
 
 type OAuthError = "invalid_client" | "invalid_request" | "unsupported_grant_type";
 

@@ -1,7 +1,6 @@
 import type { Hono } from "hono";
 import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
-import { API_TITLE, documentSettings, openApiDocument } from "../openapi/document";
 import {
   DOCS_ASSET_FILES,
   DOCS_CONTENT_TYPES,
@@ -9,9 +8,10 @@ import {
   DOCS_FILES,
   DOCS_INIT_FILE,
   DOCS_INIT_SCRIPT,
-  docsHtml,
   type DocsFile,
+  docsHtml,
 } from "../openapi/docs-page";
+import { API_TITLE, documentSettings, openApiDocument } from "../openapi/document";
 
 /** Swagger UI's files change only with the pinned package version, which their URLs carry. */
 const ASSET_CACHE = "public, max-age=86400";

@@ -3,7 +3,7 @@ import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { parseUploadKey } from "../queue/messages";
 import { enqueueFile } from "../queue/send";
-import { FileStore, type FileRecord } from "../storage/files";
+import { type FileRecord, FileStore } from "../storage/files";
 import { uploadSettings } from "../upload/config";
 import { isSanitizedFileName } from "../upload/file-name";
 import { s3ErrorResponse, UploadRefusal } from "../upload/s3-xml";

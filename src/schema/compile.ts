@@ -1,5 +1,5 @@
-import { Validator, type OutputUnit } from "@cfworker/json-schema";
-import { draftFor, type Draft } from "./drafts";
+import { type OutputUnit, Validator } from "@cfworker/json-schema";
+import { type Draft, draftFor } from "./drafts";
 import { mapSchemas, type SchemaObject } from "./walk";
 
 /** One validation failure, in the shape API.md gives for record errors (without `record`). */

@@ -1,17 +1,11 @@
 import type { SchemaDraft } from "@cfworker/json-schema";
-// The official meta-schemas, as shipped by ajv (draft-04 by ajv-draft-04). Bundled at build time:
-// nothing a schema names is ever fetched at run time.
-import draft04Official from "ajv-draft-04/dist/refs/json-schema-draft-04.json";
-import draft06 from "ajv/dist/refs/json-schema-draft-06.json";
-import draft07 from "ajv/dist/refs/json-schema-draft-07.json";
-import d2019 from "ajv/dist/refs/json-schema-2019-09/schema.json";
 import d2019Applicator from "ajv/dist/refs/json-schema-2019-09/meta/applicator.json";
 import d2019Content from "ajv/dist/refs/json-schema-2019-09/meta/content.json";
 import d2019Core from "ajv/dist/refs/json-schema-2019-09/meta/core.json";
 import d2019Format from "ajv/dist/refs/json-schema-2019-09/meta/format.json";
 import d2019MetaData from "ajv/dist/refs/json-schema-2019-09/meta/meta-data.json";
 import d2019Validation from "ajv/dist/refs/json-schema-2019-09/meta/validation.json";
-import d2020 from "ajv/dist/refs/json-schema-2020-12/schema.json";
+import d2019 from "ajv/dist/refs/json-schema-2019-09/schema.json";
 import d2020Applicator from "ajv/dist/refs/json-schema-2020-12/meta/applicator.json";
 import d2020Content from "ajv/dist/refs/json-schema-2020-12/meta/content.json";
 import d2020Core from "ajv/dist/refs/json-schema-2020-12/meta/core.json";
@@ -19,6 +13,12 @@ import d2020Format from "ajv/dist/refs/json-schema-2020-12/meta/format-annotatio
 import d2020MetaData from "ajv/dist/refs/json-schema-2020-12/meta/meta-data.json";
 import d2020Unevaluated from "ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json";
 import d2020Validation from "ajv/dist/refs/json-schema-2020-12/meta/validation.json";
+import d2020 from "ajv/dist/refs/json-schema-2020-12/schema.json";
+import draft06 from "ajv/dist/refs/json-schema-draft-06.json";
+import draft07 from "ajv/dist/refs/json-schema-draft-07.json";
+// The official meta-schemas, as shipped by ajv (draft-04 by ajv-draft-04). Bundled at build time:
+// nothing a schema names is ever fetched at run time.
+import draft04Official from "ajv-draft-04/dist/refs/json-schema-draft-04.json";
 
 export type DraftName = "draft-04" | "draft-06" | "draft-07" | "2019-09" | "2020-12";
 
@@ -72,7 +72,10 @@ export const SUPPORTED_DRAFT_URIS = DRAFTS.map((d) => d.uri);
 
 /** `http`/`https` and a trailing `#` or empty fragment are not significant in a `$schema` URI. */
 function normaliseUri(uri: string): string {
-  return uri.trim().replace(/^https?:\/\//, "").replace(/#$/, "");
+  return uri
+    .trim()
+    .replace(/^https?:\/\//, "")
+    .replace(/#$/, "");
 }
 
 const BY_URI = new Map(DRAFTS.map((d) => [normaliseUri(d.uri), d]));

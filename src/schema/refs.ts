@@ -1,5 +1,5 @@
 import type { Draft } from "./drafts";
-import { walkSchemas, type SchemaObject } from "./walk";
+import { type SchemaObject, walkSchemas } from "./walk";
 
 /** The base URI of a schema without `$id`; `.invalid` can never name a real host. */
 const ANONYMOUS_BASE = "https://schema.data-api.invalid/root.json";
@@ -26,9 +26,11 @@ export function checkRefs(root: SchemaObject, draft: Draft): RefProblem[] {
   const resources = new Map<string, Resource>();
   const refs: Array<{ at: string; ref: string; base: string }> = [];
   const resourceOf = (uri: string, node: SchemaObject) => {
-    let r = resources.get(uri);
-    if (!r) resources.set(uri, (r = { node, anchors: new Set() }));
-    return r;
+    const found = resources.get(uri);
+    if (found) return found;
+    const created: Resource = { node, anchors: new Set() };
+    resources.set(uri, created);
+    return created;
   };
 
   walkSchemas(root, { base: ANONYMOUS_BASE, isRoot: true }, (node, ctx, at) => {
@@ -101,7 +103,7 @@ function resolvePointer(node: unknown, pointer: string): unknown {
   for (const raw of pointer.slice(1).split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     if (typeof current !== "object" || current === null) return undefined;
-    if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
+    if (!Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
   return current;

@@ -1,8 +1,8 @@
 import { ApiError } from "../errors";
-import { compileSchema, metaValidator, toSchemaErrors, type CompiledSchema, type SchemaError } from "./compile";
-import { draftFor, SUPPORTED_DRAFT_URIS, type Draft, type DraftName } from "./drafts";
+import { type CompiledSchema, compileSchema, metaValidator, type SchemaError, toSchemaErrors } from "./compile";
+import { type Draft, type DraftName, draftFor, SUPPORTED_DRAFT_URIS } from "./drafts";
 import { checkRefs } from "./refs";
-import { isSchemaObject, SchemaTooDeep, walkSchemas, type SchemaObject } from "./walk";
+import { isSchemaObject, type SchemaObject, SchemaTooDeep, walkSchemas } from "./walk";
 
 export interface CheckedSchema {
   schema: SchemaObject;
@@ -37,7 +37,10 @@ export function checkSchema(schema: unknown): CheckedSchema {
   }
 
   let meta = metaValidators.get(draft.name);
-  if (!meta) metaValidators.set(draft.name, (meta = metaValidator(draft)));
+  if (!meta) {
+    meta = metaValidator(draft);
+    metaValidators.set(draft.name, meta);
+  }
   const metaResult = guard(() => meta.validate(schema));
   if (!metaResult.valid) {
     throw new ApiError("bad_request", `The schema is not a valid ${draft.name} JSON Schema.`, {
@@ -56,16 +59,12 @@ export function checkSchema(schema: unknown): CheckedSchema {
   const compiled = guard(() => compileSchema(schema));
   const examples = schema.examples;
   if (Array.isArray(examples)) {
-    const failures = examples.flatMap((example, index) =>
-      guard(() => compiled.validate(example)).map((e) => ({ example: index, ...e })),
-    );
+    const failures = examples.flatMap((example, index) => guard(() => compiled.validate(example)).map((e) => ({ example: index, ...e })));
     if (failures.length > 0) {
       const first = failures[0]!;
-      throw new ApiError(
-        "bad_request",
-        `examples[${first.example}] does not validate against the schema: ${first.message}`,
-        { extra: { errors: failures } },
-      );
+      throw new ApiError("bad_request", `examples[${first.example}] does not validate against the schema: ${first.message}`, {
+        extra: { errors: failures },
+      });
     }
   }
   return { schema, draft, compiled };

@@ -6,8 +6,17 @@ type Json = unknown;
 export type SchemaObject = Record<string, Json>;
 
 const SINGLE = [
-  "additionalItems", "additionalProperties", "contains", "not", "propertyNames", "if", "then", "else",
-  "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+  "additionalItems",
+  "additionalProperties",
+  "contains",
+  "not",
+  "propertyNames",
+  "if",
+  "then",
+  "else",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+  "contentSchema",
 ];
 const LIST = ["allOf", "anyOf", "oneOf", "prefixItems"];
 const MAP = ["properties", "patternProperties", "definitions", "$defs", "dependentSchemas"];
@@ -30,30 +39,32 @@ export function children(node: SchemaObject): Array<[string, SchemaObject]> {
   for (const k of SINGLE) add(k, node[k]);
   for (const k of LIST) {
     const v = node[k];
-    if (Array.isArray(v)) v.forEach((s, i) => add(`${k}/${i}`, s));
+    if (Array.isArray(v))
+      v.forEach((s, i) => {
+        add(`${k}/${i}`, s);
+      });
   }
   for (const k of MAP) {
     const v = node[k];
-    if (isSchemaObject(v)) for (const [name, s] of Object.entries(v)) add(`${k}/${escape(name)}`, s);
+    if (isSchemaObject(v)) for (const [name, s] of Object.entries(v)) add(`${k}/${escapePointer(name)}`, s);
   }
   const items = node.items;
-  if (Array.isArray(items)) items.forEach((s, i) => add(`items/${i}`, s));
-  else add("items", items);
+  if (Array.isArray(items)) {
+    items.forEach((s, i) => {
+      add(`items/${i}`, s);
+    });
+  } else add("items", items);
   const deps = node.dependencies;
-  if (isSchemaObject(deps)) for (const [name, s] of Object.entries(deps)) add(`dependencies/${escape(name)}`, s);
+  if (isSchemaObject(deps)) for (const [name, s] of Object.entries(deps)) add(`dependencies/${escapePointer(name)}`, s);
   return out;
 }
 
-function escape(segment: string): string {
+function escapePointer(segment: string): string {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 /** Visits every schema object depth-first, handing each the context its parent's visit returned. */
-export function walkSchemas<C>(
-  root: SchemaObject,
-  context: C,
-  visit: (node: SchemaObject, context: C, pointer: string) => C,
-): void {
+export function walkSchemas<C>(root: SchemaObject, context: C, visit: (node: SchemaObject, context: C, pointer: string) => C): void {
   const go = (node: SchemaObject, ctx: C, pointer: string, depth: number) => {
     if (depth > MAX_SCHEMA_DEPTH) throw new SchemaTooDeep(pointer);
     const next = visit(node, ctx, pointer);

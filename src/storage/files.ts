@@ -1,8 +1,8 @@
 import type { RecordError } from "../ingest/ingest";
 import type { UploadBackend } from "../upload/config";
-import type { DatasetFormat } from "./registry";
 import { storage } from "./errors";
 import { r2Keys } from "./keys";
+import type { DatasetFormat } from "./registry";
 
 export type FileStatus = "awaiting_upload" | "processing" | "succeeded" | "failed";
 

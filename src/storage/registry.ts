@@ -1,7 +1,7 @@
 import type { Bindings } from "../env";
-import { compileSchema, type CompiledSchema } from "../schema/compile";
-import type { SchemaObject } from "../schema/walk";
 import { TtlCache } from "../lib/ttl-cache";
+import { type CompiledSchema, compileSchema } from "../schema/compile";
+import type { SchemaObject } from "../schema/walk";
 import { storage } from "./errors";
 import { kvKeys } from "./keys";
 import { listSuffixes } from "./kv-list";
@@ -60,9 +60,7 @@ export class Registry {
     };
     // Schema first, dataset last: a reader that can see the dataset can always find its schema.
     await this.writeSchema({ dataset_id: dataset.dataset_id, schema_version: 1, schema: input.schema, created_at: now });
-    await storage("kv.put dataset index", () =>
-      this.env.CONFIG.put(kvKeys.companyDataset(dataset.company_id, dataset.dataset_id), ""),
-    );
+    await storage("kv.put dataset index", () => this.env.CONFIG.put(kvKeys.companyDataset(dataset.company_id, dataset.dataset_id), ""));
     await this.writeDataset(dataset);
     return dataset;
   }
@@ -81,7 +79,10 @@ export class Registry {
       if (hit) return hit;
     }
     const dataset = await storage("kv.get dataset", () =>
-      this.env.CONFIG.get<Dataset>(kvKeys.dataset(datasetId), options.fresh ? { type: "json" } : { type: "json", cacheTtl: this.kvCacheTtl }),
+      this.env.CONFIG.get<Dataset>(
+        kvKeys.dataset(datasetId),
+        options.fresh ? { type: "json" } : { type: "json", cacheTtl: this.kvCacheTtl },
+      ),
     );
     if (dataset) datasetCache.set(datasetId, dataset, this.cacheMs);
     return dataset ?? undefined;

@@ -1,6 +1,6 @@
 import { StorageError, storage } from "./errors";
 import type { MultipartWriter, Sink, StoredObject } from "./sink";
-import { MAX_PARTS, checkKey, checkMetadata, checkParts, contentTypeFor, invalid, sha256Hex } from "./sink-common";
+import { checkKey, checkMetadata, checkParts, contentTypeFor, invalid, MAX_PARTS, sha256Hex } from "./sink-common";
 
 /** The default sink: the `DATA` R2 binding. */
 export class R2Sink implements Sink {
@@ -53,9 +53,7 @@ export class R2Sink implements Sink {
     const keys: string[] = [];
     let cursor: string | undefined;
     while (keys.length < max) {
-      const page = await storage("r2 list", () =>
-        this.bucket.list({ prefix, limit: Math.min(1000, max - keys.length), cursor }),
-      );
+      const page = await storage("r2 list", () => this.bucket.list({ prefix, limit: Math.min(1000, max - keys.length), cursor }));
       for (const object of page.objects) keys.push(object.key);
       if (!page.truncated) break;
       cursor = page.cursor;
@@ -83,7 +81,10 @@ class R2MultipartWriter implements MultipartWriter {
 
   async complete(): Promise<void> {
     if (this.state !== "open") throw invalid("r2 complete multipart upload", `multipart upload is ${this.state}`);
-    checkParts("r2 complete multipart upload", Array.from(this.parts, (p) => p?.size));
+    checkParts(
+      "r2 complete multipart upload",
+      Array.from(this.parts, (p) => p?.size),
+    );
     const parts = this.parts.map((p) => p!.part!);
     await storage("r2 complete multipart upload", () => this.upload.complete(parts));
     this.state = "completed";

@@ -1,7 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import { StorageError } from "./errors";
 import type { MultipartWriter, Sink, StoredObject } from "./sink";
-import { MAX_PARTS, checkKey, checkMetadata, checkParts, contentTypeFor, invalid, sha256Hex } from "./sink-common";
+import { checkKey, checkMetadata, checkParts, contentTypeFor, invalid, MAX_PARTS, sha256Hex } from "./sink-common";
 
 /**
  * The sink for any S3-compatible endpoint (AWS S3, R2's S3 API, MinIO), with path-style URLs
@@ -169,12 +169,13 @@ class S3MultipartWriter implements MultipartWriter {
   async complete(): Promise<void> {
     const op = "s3 complete multipart upload";
     if (this.state !== "open") throw invalid(op, `multipart upload is ${this.state}`);
-    checkParts(op, Array.from(this.parts, (p) => p?.size));
+    checkParts(
+      op,
+      Array.from(this.parts, (p) => p?.size),
+    );
     const xml =
       '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-      this.parts
-        .map((p, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(p!.etag)}</ETag></Part>`)
-        .join("") +
+      this.parts.map((p, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(p!.etag)}</ETag></Part>`).join("") +
       "</CompleteMultipartUpload>";
     const query = `uploadId=${rfc3986(this.uploadId)}`;
     const res = await this.http.request(op, "POST", this.http.url(this.key, query), {

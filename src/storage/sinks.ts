@@ -32,9 +32,7 @@ export function sinkFor(env: SinkEnv): Sink {
 
 /** The S3-compatible endpoint of the deployment (the S3 sink and the s3 upload backend); throws when incomplete. */
 export function s3ConfigFrom(env: SinkEnv) {
-  const missing = (["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const).filter(
-    (name) => !env[name]?.trim(),
-  );
+  const missing = (["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const).filter((name) => !env[name]?.trim());
   if (missing.length > 0) throw misconfigured(`SINK is "s3" but ${missing.join(", ")} not set`);
   const endpoint = env.S3_ENDPOINT!.trim();
   let url: URL;
@@ -49,8 +47,7 @@ export function s3ConfigFrom(env: SinkEnv) {
   }
   const bucket = env.S3_BUCKET!.trim();
   if (bucket.includes("/")) throw misconfigured("S3_BUCKET must be a bare bucket name");
-  const region =
-    env.S3_REGION?.trim() || (url.hostname.endsWith(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
+  const region = env.S3_REGION?.trim() || (url.hostname.endsWith(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
   return {
     endpoint,
     bucket,

@@ -1,7 +1,7 @@
 import { CsvError, parse } from "csv-parse/stream";
 import type { SchemaError } from "../schema/compile";
-import { ABSENT, columnTypes, convertCell, type ColumnTypes } from "./convert";
-import { FileFault, stripBom, Utf8Watch, type FileRow, type ReaderOptions, type ReadProgress } from "./rows";
+import { ABSENT, type ColumnTypes, columnTypes, convertCell } from "./convert";
+import { FileFault, type FileRow, type ReaderOptions, type ReadProgress, stripBom, Utf8Watch } from "./rows";
 
 interface ParsedRecord {
   record: string[];

@@ -1,6 +1,6 @@
 import { depthExceeds } from "../ingest/records";
 import { locateJsonFault } from "../lib/json-error";
-import { decodeUtf8, FileFault, stripBom, type FileRow, type ReaderOptions, type ReadProgress } from "./rows";
+import { decodeUtf8, FileFault, type FileRow, type ReaderOptions, type ReadProgress, stripBom } from "./rows";
 
 /**
  * JSON file rows: the file is one record (an object) or an array of records, parsed whole (so it is

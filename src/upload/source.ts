@@ -1,8 +1,8 @@
 import { AwsClient } from "aws4fetch";
 import type { Bindings } from "../env";
 import { StorageError, storage } from "../storage/errors";
-import { s3ConfigFrom } from "../storage/sinks";
 import type { S3Config } from "../storage/sink-s3";
+import { s3ConfigFrom } from "../storage/sinks";
 import type { UploadBackend } from "./config";
 import { encodePathSegment } from "./presign";
 

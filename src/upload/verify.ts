@@ -1,8 +1,8 @@
 import { AwsV4Signer } from "aws4fetch";
+import { MAX_URL_TTL_SECONDS } from "./config";
 import { parseAmzDate } from "./presign";
 import { UploadRefusal } from "./s3-xml";
 import type { UploadKey } from "./signing-key";
-import { MAX_URL_TTL_SECONDS } from "./config";
 
 /** How far in the future a signing time may lie (clock skew), as S3 allows. */
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;

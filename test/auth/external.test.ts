@@ -8,8 +8,8 @@ import { externalIdp, verifyExternalToken } from "../../src/auth/external";
 import { InvalidToken, toSigningKey } from "../../src/auth/tokens";
 import type { Bindings } from "../../src/env";
 import { createDataset, expectProblem, type TestClient } from "../helpers";
-import { adminWith, b64urlJson, bearer, callWith, createClientWith, hs256, now, TEST_SIGNING_KEY, tokenWith, withKey } from "./support";
 import type { JwksTestServer } from "../setup/jwks-server";
+import { adminWith, b64urlJson, bearer, callWith, createClientWith, hs256, now, TEST_SIGNING_KEY, tokenWith, withKey } from "./support";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -45,7 +45,10 @@ async function keyPair(alg: "RS256" | "ES256", kid: string): Promise<{ privateJw
 }
 
 async function publish(name: string, document: unknown): Promise<void> {
-  const res = await fetch(`${inject("jwks").url}/jwks/${name}`, { method: "PUT", body: typeof document === "string" ? document : JSON.stringify(document) });
+  const res = await fetch(`${inject("jwks").url}/jwks/${name}`, {
+    method: "PUT",
+    body: typeof document === "string" ? document : JSON.stringify(document),
+  });
   expect(res.status).toBe(204);
 }
 
@@ -70,7 +73,16 @@ function idpEnv(p: { jwksUrl: string }, extra: Partial<Bindings> = {}): Partial<
 /** Claims as Auth0 issues them for a machine-to-machine client. */
 function providerClaims(clientId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const t = now();
-  return { iss: ISSUER, sub: `${clientId}@clients`, aud: AUDIENCE, iat: t, exp: t + 600, azp: clientId, gty: "client-credentials", ...overrides };
+  return {
+    iss: ISSUER,
+    sub: `${clientId}@clients`,
+    aud: AUDIENCE,
+    iat: t,
+    exp: t + 600,
+    azp: clientId,
+    gty: "client-credentials",
+    ...overrides,
+  };
 }
 
 function providerToken(key: PrivateJwk, claims: Record<string, unknown>): Promise<string> {
@@ -188,7 +200,9 @@ describe("external identity provider tokens", () => {
     const p = await provider();
     const client = await registered();
     const stranger = await keyPair("RS256", "kid-nobody-published");
-    await expectUnauthorized(await callWith(idpEnv(p), DATA, bearer(await providerToken(stranger.privateJwk, providerClaims(client.client_id)))));
+    await expectUnauthorized(
+      await callWith(idpEnv(p), DATA, bearer(await providerToken(stranger.privateJwk, providerClaims(client.client_id)))),
+    );
     const impostor = { ...stranger.privateJwk, kid: p.rsa.kid };
     await expectUnauthorized(await callWith(idpEnv(p), DATA, bearer(await providerToken(impostor, providerClaims(client.client_id)))));
     // A token without kid.
@@ -207,7 +221,12 @@ describe("external identity provider tokens", () => {
     await expect(verifyExternalToken(externalIdp({ ...idpEnv(p) } as Bindings)!, own)).rejects.toBeInstanceOf(InvalidToken);
     expect(await fetchCount(p.name)).toBe(before);
     // A provider-signed token claiming our issuer (and audience) is refused by our verifier.
-    const claims = providerClaims(client.client_id, { iss: "data-api", aud: "data-api", sub: client.client_id, company_id: client.company_id });
+    const claims = providerClaims(client.client_id, {
+      iss: "data-api",
+      aud: "data-api",
+      sub: client.client_id,
+      company_id: client.company_id,
+    });
     await expectUnauthorized(await callWith(idpEnv(p), DATA, bearer(await providerToken(p.rsa, claims))));
   });
 
@@ -235,7 +254,9 @@ describe("external identity provider tokens", () => {
     const added = await keyPair("RS256", `${p.name}-added`);
     await publish(p.name, { keys: [...p.published, added.publicJwk] });
     // Within the cooldown the cached JWKS stands: refused, and not refetched.
-    await expectUnauthorized(await callWith(idpEnv(p), DATA, bearer(await providerToken(added.privateJwk, providerClaims(client.client_id)))));
+    await expectUnauthorized(
+      await callWith(idpEnv(p), DATA, bearer(await providerToken(added.privateJwk, providerClaims(client.client_id)))),
+    );
     expect(await fetchCount(p.name)).toBe(1);
     // After it, the unknown kid makes the isolate refetch, and the new key is accepted.
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 31_000 });

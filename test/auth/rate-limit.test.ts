@@ -96,7 +96,9 @@ describe("per-client rate limit", () => {
     const [client] = await clients(1);
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const failing: RateLimit = { limit: () => Promise.reject(new Error("limiter down")) };
-    const res = await callWith({ ...withKey(), CLIENT_RATE_LIMITER: failing }, "/data/datasets", { headers: { Authorization: basicAuth(client!) } });
+    const res = await callWith({ ...withKey(), CLIENT_RATE_LIMITER: failing }, "/data/datasets", {
+      headers: { Authorization: basicAuth(client!) },
+    });
     expect(res.status).toBe(200);
     expect(errors.mock.calls.map((c) => c.join(" ")).join("\n")).toContain("rate limiter failed");
   });
@@ -107,7 +109,12 @@ describe("per-client rate limit", () => {
     // …and the middleware keys it by client_id.
     const [client] = await clients(1);
     const keys: string[] = [];
-    const spy: RateLimit = { limit: async ({ key }) => (keys.push(key), { success: true }) };
+    const spy: RateLimit = {
+      limit: async ({ key }) => {
+        keys.push(key);
+        return { success: true };
+      },
+    };
     await callWith({ ...withKey(), CLIENT_RATE_LIMITER: spy }, "/data/datasets", { headers: { Authorization: basicAuth(client!) } });
     expect(keys).toEqual([`client:${client!.client_id}`]);
   });

@@ -74,10 +74,7 @@ export function now(): number {
 }
 
 /** The claims our token endpoint would issue for `client` under `key`, with `overrides` applied. */
-export async function ownClaims(
-  client: TestClient,
-  overrides: Record<string, unknown> = {},
-): Promise<Record<string, unknown>> {
+export async function ownClaims(client: TestClient, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const t = now();
   // The credential version is a digest of the stored hash, which only the Worker sees: read it from KV.
   const record = await env.CONFIG.get<{ secret_hash: string }>(`client/${client.client_id}`, "json");

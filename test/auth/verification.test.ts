@@ -196,7 +196,7 @@ describe("HTTP Basic credentials on data routes", () => {
   it("accepts the client's id and secret, refuses a wrong secret or unknown id", async () => {
     const client = await clientWithDataset();
     expect((await callWith(withKey(), DATA, { headers: { Authorization: basicAuth(client) } })).status).toBe(200);
-    const wrong = { ...client, client_secret: client.client_secret.slice(0, -2) + "zz" };
+    const wrong = { ...client, client_secret: `${client.client_secret.slice(0, -2)}zz` };
     await expectUnauthorized(await callWith(withKey(), DATA, { headers: { Authorization: basicAuth(wrong) } }));
     const unknown = { ...client, client_id: crypto.randomUUID() };
     await expectUnauthorized(await callWith(withKey(), DATA, { headers: { Authorization: basicAuth(unknown) } }));

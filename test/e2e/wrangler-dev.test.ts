@@ -53,16 +53,24 @@ describe("wrangler dev as a real process", () => {
 
   it("issues a token with no signing key configured (local key generated and kept)", async () => {
     const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
-    const ds = ((await (await fetch(`${dev.baseUrl}/admin/datasets`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ company_id: "e2e", name: "w2", format: "json", schema: SCHEMA }),
-    })).json()) as any).data[0];
-    const client = ((await (await fetch(`${dev.baseUrl}/admin/clients`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ company_id: "e2e", name: "c", dataset_ids: [ds.dataset_id] }),
-    })).json()) as any).data[0];
+    const ds = (
+      (await (
+        await fetch(`${dev.baseUrl}/admin/datasets`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ company_id: "e2e", name: "w2", format: "json", schema: SCHEMA }),
+        })
+      ).json()) as any
+    ).data[0];
+    const client = (
+      (await (
+        await fetch(`${dev.baseUrl}/admin/clients`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ company_id: "e2e", name: "c", dataset_ids: [ds.dataset_id] }),
+        })
+      ).json()) as any
+    ).data[0];
     const token = await fetch(`${dev.baseUrl}/oauth/token`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },

@@ -20,7 +20,11 @@ async function create(json: unknown): Promise<Response> {
   return admin("/admin/clients", { method: "POST", json });
 }
 
-async function created(json: { company_id: string; name: string; dataset_ids?: string[] }): Promise<ClientBody & { client_secret: string }> {
+async function created(json: {
+  company_id: string;
+  name: string;
+  dataset_ids?: string[];
+}): Promise<ClientBody & { client_secret: string }> {
   const res = await create(json);
   expect(res.status, await res.clone().text()).toBe(201);
   const body = await res.json<{ meta: { type: string }; data: Array<ClientBody & { client_secret: string }> }>();
@@ -55,7 +59,13 @@ describe("admin clients", () => {
     const res = await getClient(client.client_id);
     expect(res.status).toBe(200);
     const body = await res.json<{ data: ClientBody[] }>();
-    expect(body.data[0]).toMatchObject({ client_id: client.client_id, company_id: c, name: "ingest", dataset_ids: [ds.dataset_id], disabled: false });
+    expect(body.data[0]).toMatchObject({
+      client_id: client.client_id,
+      company_id: c,
+      name: "ingest",
+      dataset_ids: [ds.dataset_id],
+      disabled: false,
+    });
     expectNoSecret(body, client.client_secret);
 
     // Two clients never share a secret.
@@ -90,7 +100,10 @@ describe("admin clients", () => {
 
     // The same through PATCH, and the grants stay as they were.
     const client = await created({ company_id: a, name: "x", dataset_ids: [dsA.dataset_id] });
-    await expectProblem(await admin(`/admin/clients/${client.client_id}`, { method: "PATCH", json: { dataset_ids: [dsB.dataset_id] } }), 400);
+    await expectProblem(
+      await admin(`/admin/clients/${client.client_id}`, { method: "PATCH", json: { dataset_ids: [dsB.dataset_id] } }),
+      400,
+    );
     const after = await (await getClient(client.client_id)).json<{ data: ClientBody[] }>();
     expect(after.data[0]!.dataset_ids).toEqual([dsA.dataset_id]);
   });
@@ -117,7 +130,8 @@ describe("admin clients", () => {
     const ds2 = await createDataset({ company_id: c, name: "second" });
     const client = await created({ company_id: c, name: "x", dataset_ids: [ds1.dataset_id] });
     const auth = { headers: { Authorization: basicAuth(client) } };
-    const listed = async () => (await (await call("/data/datasets", auth)).json<{ data: Array<{ dataset_id: string }> }>()).data.map((d) => d.dataset_id);
+    const listed = async () =>
+      (await (await call("/data/datasets", auth)).json<{ data: Array<{ dataset_id: string }> }>()).data.map((d) => d.dataset_id);
     expect(await listed()).toEqual([ds1.dataset_id]);
 
     const patched = await admin(`/admin/clients/${client.client_id}`, { method: "PATCH", json: { dataset_ids: [ds2.dataset_id] } });
@@ -198,7 +212,9 @@ describe("KV holds no client secret", () => {
     // Use the credentials too, so that anything a request might cache in KV is there.
     for (const [i, id] of ids.entries()) {
       const secret = i === 0 ? secrets[3]! : secrets[i]!;
-      expect((await call("/data/datasets", { headers: { Authorization: basicAuth({ client_id: id, client_secret: secret }) } })).status).toBe(200);
+      expect(
+        (await call("/data/datasets", { headers: { Authorization: basicAuth({ client_id: id, client_secret: secret }) } })).status,
+      ).toBe(200);
       const token = await call("/oauth/token", {
         method: "POST",
         headers: { "Content-Type": "application/json" },

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 // The original Data API page, verbatim (vite inlines it: workerd has no file system).
 import SEED_PAGE from "../../../shared/seed/000_418f19e887f3e8a4.txt?raw";
-import { ADMIN_TOKEN, EXAMPLE_RECORD, EXAMPLE_SCHEMA, admin, call, createDataset, expectProblem } from "../helpers";
+import { ADMIN_TOKEN, admin, call, createDataset, EXAMPLE_RECORD, EXAMPLE_SCHEMA, expectProblem } from "../helpers";
 
 const D04 = "http://json-schema.org/draft-04/schema#";
 const D06 = "http://json-schema.org/draft-06/schema#";

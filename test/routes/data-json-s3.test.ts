@@ -69,7 +69,12 @@ describe("POST /data/json with SINK = s3", () => {
 
   it("answers 503 when the S3 server answers 503 (SlowDown)", async () => {
     const { ds, auth } = await setup();
-    const res = await pushVia(s3Env({ bucket: s3Server().faultBuckets.unavailable }), ds.dataset_id, auth, `${JSON.stringify(EXAMPLE_RECORD)}\n`);
+    const res = await pushVia(
+      s3Env({ bucket: s3Server().faultBuckets.unavailable }),
+      ds.dataset_id,
+      auth,
+      `${JSON.stringify(EXAMPLE_RECORD)}\n`,
+    );
     await expectProblem(res, 503);
   });
 });

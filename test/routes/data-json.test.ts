@@ -112,7 +112,10 @@ describe("POST /data/json", () => {
     expect(quarantined.some((k) => k.endsWith(`${problem.quarantine_id}.rejected.ndjson`))).toBe(true);
     expect(quarantined.some((k) => k.endsWith(`${problem.quarantine_id}.held.ndjson`))).toBe(true);
     const rejectedKey = quarantined.find((k) => k.endsWith(".rejected.ndjson"))!;
-    const lines = (await (await env.DATA.get(rejectedKey))!.text()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await (await env.DATA.get(rejectedKey))!.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.record)).toEqual([1, 2]);
     expect(lines[0].data).toEqual(BAD_RECORD);
     expect(lines[0].errors.length).toBe(2);
@@ -197,7 +200,11 @@ describe("POST /data/json", () => {
     const limited = { ...env, MAX_BODY_BYTES: "200", MAX_RECORDS: "2", MAX_DEPTH: "3", MAX_JSON_BODY_BYTES: "100" };
     const send = (body: string, type = "application/x-ndjson") =>
       app.fetch(
-        new Request(`http://x/data/json?dataset_id=${ds.dataset_id}`, { method: "POST", headers: { Authorization: auth, "Content-Type": type }, body }),
+        new Request(`http://x/data/json?dataset_id=${ds.dataset_id}`, {
+          method: "POST",
+          headers: { Authorization: auth, "Content-Type": type },
+          body,
+        }),
         limited,
         { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
       );
@@ -218,7 +225,10 @@ describe("POST /data/json", () => {
     expect(other.title).toBe(unknown.title);
     const second = await createDataset({ company_id: a.company });
     await expectProblem(await push(a.auth, second.dataset_id, JSON.stringify(EXAMPLE_RECORD)), 403);
-    await expectProblem(await call(`/data/json`, { method: "POST", headers: { Authorization: a.auth, "Content-Type": "application/json" }, body: "{}" }), 400);
+    await expectProblem(
+      await call(`/data/json`, { method: "POST", headers: { Authorization: a.auth, "Content-Type": "application/json" }, body: "{}" }),
+      400,
+    );
     expect(await objectsUnder(`datasets/${b.ds.dataset_id}/`)).toEqual([]);
   });
 
@@ -325,7 +335,11 @@ describe("schema updates against recently accepted records", () => {
     const res = await admin(`/admin/datasets/${ds.dataset_id}/schema`, { method: "PUT", json: { schema: stricter } });
     const problem = await expectProblem(res, 409);
     expect(problem.incompatible).toEqual([
-      expect.objectContaining({ source: "recent_record", index: 0, errors: [expect.objectContaining({ keyword: "additionalProperties" })] }),
+      expect.objectContaining({
+        source: "recent_record",
+        index: 0,
+        errors: [expect.objectContaining({ keyword: "additionalProperties" })],
+      }),
     ]);
     const forced = await admin(`/admin/datasets/${ds.dataset_id}/schema?force=true`, { method: "PUT", json: { schema: stricter } });
     expect(forced.status).toBe(200);

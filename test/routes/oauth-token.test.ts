@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toSigningKey } from "../../src/auth/tokens";
-import { admin, basicAuth, call, createClient, createDataset, type TestClient } from "../helpers";
 import { bearer, callWith, decodePart, TEST_SIGNING_KEY, tokenWith, withKey } from "../auth/support";
+import { admin, basicAuth, call, createClient, createDataset, type TestClient } from "../helpers";
 
 const COMPANY = `oauth-${Date.now().toString(36)}`;
 let client: TestClient;
@@ -21,7 +21,10 @@ function json(params: Record<string, unknown>, headers: Record<string, string> =
 }
 
 function form(params: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return post({ headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params).toString() });
+  return post({
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(params).toString(),
+  });
 }
 
 const creds = () => ({ grant_type: "client_credentials", client_id: client.client_id, client_secret: client.client_secret });
@@ -121,7 +124,11 @@ describe("POST /oauth/token: refusals", () => {
 
   it("credentials both in the Authorization header and in the body → 400 invalid_request", async () => {
     await expectOAuthError(await form(creds(), { Authorization: basicAuth(client) }), 400, "invalid_request");
-    await expectOAuthError(await json({ ...creds(), client_secret: undefined }, { Authorization: basicAuth(client) }), 400, "invalid_request");
+    await expectOAuthError(
+      await json({ ...creds(), client_secret: undefined }, { Authorization: basicAuth(client) }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("an Authorization header that is not Basic client credentials → 401 invalid_client", async () => {

@@ -99,7 +99,10 @@ type PartyOf = (c: Company, client?: TestClient) => Promise<Party>;
 
 function defineListCases(route: DataRoute, party: PartyOf): void {
   it("shows a client only its own company's granted things, nothing of the other company", async () => {
-    for (const [self, other] of [[A, B], [B, A]] as const) {
+    for (const [self, other] of [
+      [A, B],
+      [B, A],
+    ] as const) {
       const me = await party(self);
       const res = await send(await route.target(me), me.auth);
       const text = await res.text();

@@ -10,7 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors";
 import { compileSchema, toDraft06Semantics } from "../../src/schema/compile";
-import { DEFAULT_DRAFT, draftFor, SUPPORTED_DRAFT_URIS, type DraftName } from "../../src/schema/drafts";
+import { DEFAULT_DRAFT, type DraftName, draftFor, SUPPORTED_DRAFT_URIS } from "../../src/schema/drafts";
 import { checkRefs } from "../../src/schema/refs";
 import { checkSchema } from "../../src/schema/register";
 import type { SchemaObject } from "../../src/schema/walk";

@@ -21,10 +21,10 @@
  *
  * Tests read all this with `inject("s3")` (see test/setup/s3.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -168,18 +168,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, backendPort: nu
   headers["content-length"] = String(body.length);
   delete headers["transfer-encoding"];
   // A presigned request's X-Amz-* parameters were for this front only: s3rver gets the rest.
-  const forwardQuery = presigned ? rawQuery.split("&").filter((p) => !p.startsWith("X-Amz-")).join("&") : rawQuery;
+  const forwardQuery = presigned
+    ? rawQuery
+        .split("&")
+        .filter((p) => !p.startsWith("X-Amz-"))
+        .join("&")
+    : rawQuery;
   const path = segments.join("/") + (forwardQuery ? `?${forwardQuery}` : "");
   await new Promise<void>((resolve, reject) => {
-    const upstream = request(
-      { host: "127.0.0.1", port: backendPort, method: req.method, path, headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on("end", resolve);
-        answer.on("error", reject);
-      },
-    );
+    const upstream = request({ host: "127.0.0.1", port: backendPort, method: req.method, path, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.on("end", resolve);
+      answer.on("error", reject);
+    });
     upstream.on("error", reject);
     upstream.end(body);
   });
@@ -240,20 +242,9 @@ function verifySignature(req: IncomingMessage, rawPath: string, rawQuery: string
     .sort(([k1, v1], [k2, v2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
-  const canonicalHeaders = signedHeaders
-    .map((name) => `${name}:${(header(req, name) ?? "").trim().replace(/\s+/g, " ")}\n`)
-    .join("");
-  const canonicalRequest = [
-    req.method,
-    canonicalUri,
-    canonicalQuery,
-    canonicalHeaders,
-    signedHeaderList,
-    contentSha256,
-  ].join("\n");
-  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, `${date}/${region}/${service}/aws4_request`, sha256Hex(canonicalRequest)].join(
-    "\n",
-  );
+  const canonicalHeaders = signedHeaders.map((name) => `${name}:${(header(req, name) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
+  const canonicalRequest = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaderList, contentSha256].join("\n");
+  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, `${date}/${region}/${service}/aws4_request`, sha256Hex(canonicalRequest)].join("\n");
   let key: Buffer = hmac(`AWS4${SECRET_ACCESS_KEY}`, date ?? "");
   for (const part of [region, service, "aws4_request"]) key = hmac(key, part ?? "");
   const expected = Buffer.from(hmac(key, stringToSign).toString("hex"));
@@ -274,7 +265,13 @@ function verifyPresigned(req: IncomingMessage, rawPath: string, rawQuery: string
   const expires = Number(param("X-Amz-Expires"));
   const signedHeaderList = param("X-Amz-SignedHeaders") ?? "";
   const signature = param("X-Amz-Signature") ?? "";
-  if (algorithm !== "AWS4-HMAC-SHA256" || !/^\d{8}T\d{6}Z$/.test(amzDate) || !Number.isInteger(expires) || expires < 1 || expires > 604800) {
+  if (
+    algorithm !== "AWS4-HMAC-SHA256" ||
+    !/^\d{8}T\d{6}Z$/.test(amzDate) ||
+    !Number.isInteger(expires) ||
+    expires < 1 ||
+    expires > 604800
+  ) {
     return { status: 400, code: "AuthorizationQueryParametersError", message: "Malformed presigned URL." };
   }
   const [accessKeyId, date, region, service, terminator] = credential.split("/");
@@ -284,7 +281,9 @@ function verifyPresigned(req: IncomingMessage, rawPath: string, rawQuery: string
   if (date !== amzDate.slice(0, 8) || region !== REGION || service !== "s3" || terminator !== "aws4_request") {
     return { status: 400, code: "AuthorizationQueryParametersError", message: `Bad credential scope ${region}/${service}.` };
   }
-  const signedAt = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const signedAt = Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   if (Date.now() > signedAt + expires * 1000) return { status: 403, code: "AccessDenied", message: "Request has expired" };
   const signedHeaders = signedHeaderList.split(";");
   if (!signedHeaders.includes("host")) return { status: 400, code: "AuthorizationQueryParametersError", message: "host must be signed." };
@@ -303,9 +302,7 @@ function verifyPresigned(req: IncomingMessage, rawPath: string, rawQuery: string
     .sort(([k1, v1], [k2, v2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
-  const canonicalHeaders = signedHeaders
-    .map((name) => `${name}:${(header(req, name) ?? "").trim().replace(/\s+/g, " ")}\n`)
-    .join("");
+  const canonicalHeaders = signedHeaders.map((name) => `${name}:${(header(req, name) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
   const canonicalRequest = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaderList, "UNSIGNED-PAYLOAD"].join("\n");
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, `${date}/${region}/${service}/aws4_request`, sha256Hex(canonicalRequest)].join("\n");
   let key: Buffer = hmac(`AWS4${SECRET_ACCESS_KEY}`, date ?? "");
@@ -313,7 +310,11 @@ function verifyPresigned(req: IncomingMessage, rawPath: string, rawQuery: string
   const expected = Buffer.from(hmac(key, stringToSign).toString("hex"));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { status: 403, code: "SignatureDoesNotMatch", message: "The request signature we calculated does not match the signature you provided." };
+    return {
+      status: 403,
+      code: "SignatureDoesNotMatch",
+      message: "The request signature we calculated does not match the signature you provided.",
+    };
   }
   const checksum = header(req, "x-amz-checksum-sha256");
   if (checksum !== undefined && checksum !== createHash("sha256").update(body).digest("base64")) {
@@ -362,10 +363,8 @@ function hmac(key: Buffer | string, data: string): Buffer {
 
 function xmlError(res: ServerResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { "Content-Type": "application/xml" });
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  res.end(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escape(message)}</Message></Error>`,
-  );
+  const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -207,12 +207,7 @@ export function sinkContract(makeSink: () => Sink): void {
       for (const key of ["", `${prefix}../x`, `${prefix}./x`, `${prefix}a\nb`, `${prefix}\ud800`, `${prefix}${"x".repeat(1025)}`]) {
         expect((await storageError(sink.put(key, new Uint8Array(1), {}))).retryable, JSON.stringify(key)).toBe(false);
       }
-      const badMetadata: Array<Record<string, string>> = [
-        { Client_ID: "x" },
-        { "a b": "x" },
-        { a: "\udc00" },
-        { big: "x".repeat(3000) },
-      ];
+      const badMetadata: Array<Record<string, string>> = [{ Client_ID: "x" }, { "a b": "x" }, { a: "\udc00" }, { big: "x".repeat(3000) }];
       for (const metadata of badMetadata) {
         const error = await storageError(sink.put(`${prefix}m.ndjson`, new Uint8Array(1), metadata));
         expect(error.retryable, JSON.stringify(Object.keys(metadata))).toBe(false);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { R2Sink } from "../../src/storage/sink-r2";
-import { RECORD_METADATA, freshPrefix, sinkContract, storageError } from "./sink-contract";
+import { freshPrefix, RECORD_METADATA, sinkContract, storageError } from "./sink-contract";
 
 describe("R2Sink", () => {
   sinkContract(() => new R2Sink(env.DATA));

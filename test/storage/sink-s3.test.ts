@@ -6,9 +6,9 @@ import { AwsClient } from "aws4fetch";
 import { describe, expect, it } from "vitest";
 import type { StorageError } from "../../src/storage/errors";
 import { MIN_PART_BYTES } from "../../src/storage/sink";
-import { S3Sink, rfc3986 } from "../../src/storage/sink-s3";
-import { s3Config, s3Server, type S3TestOptions } from "../setup/s3";
-import { RECORD_METADATA, freshPrefix, randomBytes, readAll, sinkContract, storageError } from "./sink-contract";
+import { rfc3986, S3Sink } from "../../src/storage/sink-s3";
+import { type S3TestOptions, s3Config, s3Server } from "../setup/s3";
+import { freshPrefix, RECORD_METADATA, randomBytes, readAll, sinkContract, storageError } from "./sink-contract";
 
 function sink(options: S3TestOptions = {}): S3Sink {
   return new S3Sink(s3Config(options));
@@ -41,7 +41,7 @@ function everyOperation(target: S3Sink): Array<[string, () => Promise<unknown>]>
 describe("S3Sink", () => {
   sinkContract(() => sink());
 
-  it("writes path-style `${endpoint}/${bucket}/${key}` with x-amz-meta-* headers and a content type", async () => {
+  it("writes path-style {endpoint}/{bucket}/{key} URLs with x-amz-meta-* headers and a content type", async () => {
     const server = s3Server();
     const s3 = sink();
     expect(s3.name).toBe("s3");

@@ -12,6 +12,7 @@ import { EXAMPLE_RECORD } from "../helpers";
 import { OPTIONS, readAll, streamOf } from "./readers";
 
 const encoder = new TextEncoder();
+
 import { quarantinedRows, storedRecords, upload, uploadParty, uploadUrl, waitForStatus } from "./upload-helpers";
 
 const values = (rows: FileRow[]) => rows.map((r) => r.value);

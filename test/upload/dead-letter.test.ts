@@ -11,16 +11,16 @@ import type { FileRecord } from "../../src/storage/files";
 import { r2Keys } from "../../src/storage/keys";
 import { call, EXAMPLE_RECORD } from "../helpers";
 import {
-  callWith,
   CapturingQueue,
+  callWith,
   drain,
   envWith,
   nudge,
   runQueue,
   sizeOf,
+  type UploadUri,
   uploadParty,
   waitForStatus,
-  type UploadUri,
 } from "./upload-helpers";
 
 type Held = ReturnType<typeof envWith> & { FILE_QUEUE: CapturingQueue };

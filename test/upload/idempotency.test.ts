@@ -12,17 +12,17 @@ import type { FileRecord } from "../../src/storage/files";
 import { r2Keys } from "../../src/storage/keys";
 import { EXAMPLE_RECORD } from "../helpers";
 import {
-  callWith,
   CapturingQueue,
+  callWith,
   drain,
   envWith,
   nudge,
   runQueue,
   sizeOf,
   storedRecords,
-  uploadParty,
   type UploadParty,
   type UploadUri,
+  uploadParty,
 } from "./upload-helpers";
 
 type Held = ReturnType<typeof envWith> & { FILE_QUEUE: CapturingQueue };

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EXAMPLE_RECORD, expectProblem } from "../helpers";
 import { s3Env, s3Server } from "../setup/s3";
-import { callWith, CapturingQueue, drain, envWith, storedRecords, uploadParty, type UploadUri } from "./upload-helpers";
+import { CapturingQueue, callWith, drain, envWith, storedRecords, type UploadUri, uploadParty } from "./upload-helpers";
 
 const NDJSON = `${JSON.stringify(EXAMPLE_RECORD)}\n${JSON.stringify({ ...EXAMPLE_RECORD, flow_bbl_d: "high" })}\n`;
 

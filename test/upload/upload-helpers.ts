@@ -2,13 +2,14 @@
  * Helpers for the file-upload tests: a dataset with a granted client, an upload URL, the PUT of a
  * file to it (through the Worker, like curl would), and waiting for the file's status.
  */
+
+import { createExecutionContext, createMessageBatch, getQueueResult, type QueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext, type QueueResult } from "cloudflare:test";
 import { newApp } from "../../src/app";
 import type { Bindings } from "../../src/env";
-import type { FileQueueMessage } from "../../src/queue/messages";
 import worker from "../../src/index";
+import type { FileQueueMessage } from "../../src/queue/messages";
 import { basicAuth, call, createClient, createDataset, EXAMPLE_SCHEMA, type TestClient } from "../helpers";
 
 export interface UploadParty {

@@ -10,20 +10,20 @@ import { kvKeys } from "../../src/storage/keys";
 import { toUploadKey } from "../../src/upload/signing-key";
 import { call, EXAMPLE_RECORD, expectProblem } from "../helpers";
 import {
-  callWith,
   CapturingQueue,
+  callWith,
   envWith,
   fileStatus,
   putFile,
   sizeOf,
   storedRecords,
+  type UploadParty,
+  type UploadUri,
   upload,
   uploadParty,
   uploadUrl,
   uploadUrlResponse,
   waitForStatus,
-  type UploadParty,
-  type UploadUri,
 } from "./upload-helpers";
 
 const CSV = 'date,well-name,flow_bbl_d\r\n2023-05-04,ExampleWell 10 #1,7.5\r\n2023-05-05,"Well, ""two""",8\r\n';

@@ -356,6 +356,18 @@ function adminSubmissionRoutes(): Record<string, PathItem> {
         responses: { ...adminCommon(), "200": ok("The receipt.", "SubmissionReceiptEnvelope"), "404": responseRef("NotFound") },
       }),
     },
+    "/admin/files/{file_id}": {
+      parameters: [parameterRef("FileIdPath")],
+      get: op({
+        operationId: "getFileAsAdmin",
+        summary: "Get any company's file status",
+        tags: ["Admin: submissions"],
+        security: ADMIN,
+        description:
+          "For the data team's support work: the status of an upload of any company (clients see only their own company's, at `GET /data/files/{file_id}`).",
+        responses: { ...adminCommon(), "200": ok("The file's status.", "FileStatusEnvelope"), "404": responseRef("NotFound") },
+      }),
+    },
   };
 }
 

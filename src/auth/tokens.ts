@@ -1,11 +1,10 @@
 import { decode, sign, verify } from "hono/jwt";
 import { encodeBase64Url } from "hono/utils/encode";
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
 import { sha256, toHex } from "../lib/crypto";
 import type { ClientRecord } from "../storage/clients";
-import { storage } from "../storage/errors";
 import { kvKeys } from "../storage/keys";
+import { deploymentSecret } from "./deployment-secret";
 
 /** Our tokens are always HS256; the verifier pins it and never reads `alg` from the token to decide. */
 const ALG = "HS256";
@@ -64,30 +63,16 @@ export async function toSigningKey(secret: string): Promise<SigningKey> {
  * its local KV, so `wrangler dev` needs no secret. There is no built-in default key.
  */
 export async function signingKeys(env: Bindings): Promise<{ current: SigningKey; accepted: SigningKey[] }> {
-  let secret = env.JWT_SIGNING_KEY;
-  if (!secret) {
-    if (env.LOCAL_DEV_KEYS !== "true") {
-      console.error(JSON.stringify({ level: "error", msg: "JWT_SIGNING_KEY is not configured; token issuing and verification disabled" }));
-      throw new ApiError("unavailable", "Authentication is not configured on this deployment.", {
-        internal: "JWT_SIGNING_KEY secret missing",
-      });
-    }
-    secret = await localSigningKey(env);
-  }
+  const secret = await deploymentSecret(env, {
+    name: "JWT_SIGNING_KEY",
+    value: env.JWT_SIGNING_KEY,
+    localKey: kvKeys.localSigningKey(),
+    feature: "authentication",
+  });
   const current = await toSigningKey(secret);
   const accepted = [current];
   if (env.JWT_PREVIOUS_SIGNING_KEY) accepted.push(await toSigningKey(env.JWT_PREVIOUS_SIGNING_KEY));
   return { current, accepted };
-}
-
-async function localSigningKey(env: Bindings): Promise<string> {
-  const key = kvKeys.localSigningKey();
-  const existing = await storage("kv.get local key", () => env.CONFIG.get(key));
-  if (existing) return existing;
-  const generated = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)).buffer).replace(/=+$/, "");
-  await storage("kv.put local key", () => env.CONFIG.put(key, generated));
-  // Two first requests racing may each write a key; read back so both end up using the stored one.
-  return (await storage("kv.get local key", () => env.CONFIG.get(key))) ?? generated;
 }
 
 /** See `TokenClaims.cv`. Not secret-bearing: a truncated SHA-256 of the (salted, keyed) secret hash. */

@@ -1,8 +1,6 @@
-import { encodeBase64Url } from "hono/utils/encode";
+import { deploymentSecret } from "../auth/deployment-secret";
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
 import { sha256, toHex } from "../lib/crypto";
-import { storage } from "../storage/errors";
 import { kvKeys } from "../storage/keys";
 
 /** SigV4 credentials of worker-backend upload URLs. */
@@ -30,28 +28,14 @@ export async function toUploadKey(secret: string): Promise<UploadKey> {
  * so `wrangler dev` needs no secret. There is no built-in default key.
  */
 export async function uploadSigningKeys(env: Bindings): Promise<{ current: UploadKey; accepted: UploadKey[] }> {
-  let secret = env.UPLOAD_SIGNING_KEY;
-  if (!secret) {
-    if (env.LOCAL_DEV_KEYS !== "true") {
-      console.error(JSON.stringify({ level: "error", msg: "UPLOAD_SIGNING_KEY is not configured; worker-backend file uploads disabled" }));
-      throw new ApiError("unavailable", "File uploads are not configured on this deployment.", {
-        internal: "UPLOAD_SIGNING_KEY secret missing",
-      });
-    }
-    secret = await localUploadKey(env);
-  }
+  const secret = await deploymentSecret(env, {
+    name: "UPLOAD_SIGNING_KEY",
+    value: env.UPLOAD_SIGNING_KEY,
+    localKey: kvKeys.localUploadSigningKey(),
+    feature: "file uploads",
+  });
   const current = await toUploadKey(secret);
   const accepted = [current];
   if (env.UPLOAD_PREVIOUS_SIGNING_KEY) accepted.push(await toUploadKey(env.UPLOAD_PREVIOUS_SIGNING_KEY));
   return { current, accepted };
-}
-
-async function localUploadKey(env: Bindings): Promise<string> {
-  const key = kvKeys.localUploadSigningKey();
-  const existing = await storage("kv.get local upload key", () => env.CONFIG.get(key));
-  if (existing) return existing;
-  const generated = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)).buffer).replace(/=+$/, "");
-  await storage("kv.put local upload key", () => env.CONFIG.put(key, generated));
-  // Two first requests racing may each write a key; read back so both end up using the stored one.
-  return (await storage("kv.get local upload key", () => env.CONFIG.get(key))) ?? generated;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run check:deploy`: builds the production Worker exactly as `wrangler deploy --env production` would
-// (`--dry-run`: nothing is uploaded) and fails when the gzipped bundle exceeds 1 MiB.
+// (`--dry-run`: nothing is uploaded) and fails when the gzipped bundle exceeds 1 MiB, or when the
+// production environment lacks a binding or var of the top level (environments do not inherit them).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,17 +9,38 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const LIMIT = 1024 * 1024;
-const outdir = mkdtempSync(join(tmpdir(), "data-api-deploy-"));
-try {
+
+function dryRun(envArgs, outdir) {
   const run = spawnSync(
     process.execPath,
-    ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--env", "production", "--outdir", outdir],
-    { encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" } },
+    ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", ...envArgs, "--outdir", outdir],
+    {
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
+    },
   );
-  process.stdout.write(run.stdout);
-  process.stderr.write(run.stderr);
   if (run.status !== 0) {
-    console.error(`wrangler deploy --dry-run failed (exit ${run.status})`);
+    process.stdout.write(run.stdout);
+    process.stderr.write(run.stderr);
+    console.error(`wrangler deploy --dry-run ${envArgs.join(" ")} failed (exit ${run.status})`);
+    process.exit(1);
+  }
+  return run.stdout;
+}
+
+/** The binding and var names wrangler lists for a build (`env.NAME …` lines). */
+function bindingNames(output) {
+  return new Set([...output.matchAll(/^env\.([A-Z0-9_]+)/gm)].map((m) => m[1]));
+}
+
+const outdir = mkdtempSync(join(tmpdir(), "data-api-deploy-"));
+const topdir = mkdtempSync(join(tmpdir(), "data-api-deploy-top-"));
+try {
+  const production = dryRun(["--env", "production"], outdir);
+  process.stdout.write(production);
+  const missing = [...bindingNames(dryRun([], topdir))].filter((name) => !bindingNames(production).has(name));
+  if (missing.length > 0) {
+    console.error(`[env.production] lacks what the top level has: ${missing.join(", ")} (environments do not inherit bindings or vars)`);
     process.exit(1);
   }
   const files = readdirSync(outdir, { recursive: true })
@@ -34,4 +56,5 @@ try {
   }
 } finally {
   rmSync(outdir, { recursive: true, force: true });
+  rmSync(topdir, { recursive: true, force: true });
 }

@@ -35,7 +35,9 @@ export function registerDataJson(app: Hono<HonoEnv>): void {
     // Storage.
     const hashBody = idempotencyKey !== undefined && !dryRun;
     const { stream, rawDigest } = decodedBody(c.req.raw, limits.maxBodyBytes, hashBody);
-    const requestFingerprint = async () => fingerprint(await rawDigest, [format, c.req.header("Content-Encoding") ?? "", String(partial)]);
+    // The same bytes sent as `gzip`, `GZip` or `x-gzip` are the same request.
+    const encoding = /^\s*(x-)?gzip\s*$/i.test(c.req.header("Content-Encoding") ?? "") ? "gzip" : "identity";
+    const requestFingerprint = async () => fingerprint(await rawDigest, [format, encoding, String(partial)]);
 
     // Dry runs store nothing, so they neither claim nor replay a key.
     const claim = hashBody ? await claimKey(c.env.DATA, client.client_id, dataset.dataset_id, idempotencyKey) : undefined;

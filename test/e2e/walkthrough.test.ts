@@ -47,7 +47,7 @@ describe("the README walkthrough on `npm run dev`", () => {
   const tree = freshTree();
   afterAll(() => tree.remove());
 
-  it("runs verbatim: token, push, validation error, upload URL, CSV upload, file status", async () => {
+  it("runs verbatim: token, push, validation error, upload URL, CSV upload, file status", { timeout: 300_000 }, async () => {
     const port = await freePort();
     const dev = startDev(tree.dir, port);
     let vars: Record<string, string>;

@@ -244,7 +244,7 @@ describe("POST /data/json", () => {
     await expectProblem(await call(`/data/submissions/not-a-uuid`, { headers: { Authorization: a.auth } }), 404);
   });
 
-  it("handles 200,000 NDJSON records in one push", async () => {
+  it("handles 200,000 NDJSON records in one push", { timeout: 120_000 }, async () => {
     const { ds, auth } = await setup();
     const line = `${JSON.stringify(EXAMPLE_RECORD)}\n`;
     const count = 200_000;
@@ -328,9 +328,10 @@ describe("schema updates against recently accepted records", () => {
     const { ds, auth } = await setup();
     expect((await push(auth, ds.dataset_id, JSON.stringify({ ...EXAMPLE_RECORD, extra: "kept" }))).status).toBe(202);
     // The sample is written after the response (waitUntil); wait until it is there.
-    for (let i = 0; i < 50 && !(await env.DATA.head(`samples/${ds.dataset_id}/recent.json`)); i++) {
+    for (let i = 0; i < 500 && !(await env.DATA.head(`samples/${ds.dataset_id}/recent.json`)); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    expect(await env.DATA.head(`samples/${ds.dataset_id}/recent.json`)).not.toBeNull();
     const stricter = { ...EXAMPLE_SCHEMA, additionalProperties: false };
     const res = await admin(`/admin/datasets/${ds.dataset_id}/schema`, { method: "PUT", json: { schema: stricter } });
     const problem = await expectProblem(res, 409);

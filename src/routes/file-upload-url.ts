@@ -5,10 +5,11 @@ import { ApiError } from "../errors";
 import { envelope } from "../lib/envelope";
 import { type FileRecord, FileStore } from "../storage/files";
 import { r2Keys } from "../storage/keys";
+import { rfc3986 } from "../storage/sink-s3";
 import { s3ConfigFrom } from "../storage/sinks";
 import { uploadSettings } from "../upload/config";
 import { sanitizeFileName, uploadContentType } from "../upload/file-name";
-import { encodePathSegment, type Presigned, presignUrl } from "../upload/presign";
+import { type Presigned, presignUrl } from "../upload/presign";
 import { uploadSigningKeys } from "../upload/signing-key";
 
 /** The SigV4 region of worker-backend upload URLs (any fixed name; R2 uses "auto"). */
@@ -36,7 +37,7 @@ export function registerFileUploadUrl(app: Hono<HonoEnv>): void {
     if (contentLength !== undefined) headers["content-length"] = String(contentLength);
     if (checksum !== undefined) headers["x-amz-checksum-sha256"] = checksum;
 
-    const encodedKey = key.split("/").map(encodePathSegment).join("/");
+    const encodedKey = key.split("/").map(rfc3986).join("/");
     let presigned: Presigned;
     if (settings.backend === "worker") {
       const { current } = await uploadSigningKeys(c.env);
@@ -50,7 +51,7 @@ export function registerFileUploadUrl(app: Hono<HonoEnv>): void {
       presigned = await presignUrl(
         { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, region: s3.region },
         {
-          url: `${s3.endpoint.replace(/\/+$/, "")}/${encodePathSegment(s3.bucket)}/${encodedKey}`,
+          url: `${s3.endpoint.replace(/\/+$/, "")}/${rfc3986(s3.bucket)}/${encodedKey}`,
           method: "PUT",
           headers,
           expiresSeconds: settings.ttlSeconds,

@@ -209,7 +209,7 @@ class S3MultipartWriter implements MultipartWriter {
 }
 
 /** Signs and sends requests; the one place that holds the credentials (in a private field). */
-class S3Http {
+export class S3Http {
   readonly #client: AwsClient;
   readonly #bucketUrl: string;
   readonly #timeoutMs: number;

@@ -57,8 +57,3 @@ export async function presignUrl(credentials: PresignCredentials, input: Presign
   const expiresAt = new Date(parseAmzDate(datetime).getTime() + input.expiresSeconds * 1000).toISOString();
   return { url: signed.url, expiresAt };
 }
-
-/** Encodes one URL path segment as SigV4 canonicalises it (RFC 3986 unreserved characters kept). */
-export function encodePathSegment(segment: string): string {
-  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}

@@ -1,10 +1,8 @@
-import { AwsClient } from "aws4fetch";
 import type { Bindings } from "../env";
 import { StorageError, storage } from "../storage/errors";
-import type { S3Config } from "../storage/sink-s3";
+import { type S3Config, S3Http } from "../storage/sink-s3";
 import { s3ConfigFrom } from "../storage/sinks";
 import type { UploadBackend } from "./config";
-import { encodePathSegment } from "./presign";
 
 /** What processing needs to know of an uploaded file before reading it. */
 export interface UploadedObject {
@@ -47,35 +45,19 @@ export class R2FileSource implements FileSource {
   }
 }
 
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
+/**
+ * Uploads on the S3 backend, read through the sink's S3 client (the same signing, URLs, timeout and
+ * failure handling as the records sink).
+ */
 export class S3FileSource implements FileSource {
-  readonly #client: AwsClient;
-  readonly #bucketUrl: string;
+  readonly #http: S3Http;
 
   constructor(config: S3Config) {
-    this.#client = new AwsClient({
-      accessKeyId: config.accessKeyId,
-      secretAccessKey: config.secretAccessKey,
-      service: "s3",
-      region: config.region,
-      retries: 0,
-    });
-    this.#bucketUrl = `${config.endpoint.replace(/\/+$/, "")}/${encodePathSegment(config.bucket)}`;
+    this.#http = new S3Http(config);
   }
 
-  private url(key: string): string {
-    return `${this.#bucketUrl}/${key.split("/").map(encodePathSegment).join("/")}`;
-  }
-
-  private async send(operation: string, method: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
-    return storage(operation, async () => {
-      const signed = await this.#client.sign(this.url(key), {
-        method,
-        headers: { ...headers, "x-amz-content-sha256": EMPTY_SHA256 },
-      });
-      return fetch(signed);
-    });
+  private send(operation: string, method: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.#http.request(operation, method, this.#http.url(key), { headers });
   }
 
   async head(key: string): Promise<UploadedObject | undefined> {
